@@ -1,0 +1,62 @@
+# The README's two commands, `make demo` and `make test`, set everything up on a fresh machine
+# with Python 3.11+, pip and make. The other targets are the daily habits.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+KERNEL := lepton-nb
+
+.PHONY: install hooks demo test check-generated nbtest pytest lab export clean bench
+
+$(STAMP): pyproject.toml requirements-nodeps.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "lepton_nb needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-nodeps.txt
+	$(BIN)/python -m ipykernel install --user --name $(KERNEL) --display-name "Python (lepton-nb)" >/dev/null
+	touch $(STAMP)
+
+install: $(STAMP) hooks
+
+# A pre-commit hook refuses notebooks with outputs and a lepton_nb/ out of step with nbs/;
+# nbdev's hooks clean notebooks on save in Jupyter and merge notebook conflicts cell by cell.
+hooks: $(STAMP)
+	@if git rev-parse --git-dir >/dev/null 2>&1; then \
+		git config core.hooksPath .githooks; \
+		$(BIN)/nbdev-install-hooks >/dev/null; \
+	fi
+
+demo: install
+	$(BIN)/lepton-nb demo
+
+test: install check-generated nbtest pytest
+
+# nbdev's CI contract: cleaning and exporting change nothing that is committed.
+check-generated: $(STAMP)
+	@bash .ci/check-generated
+
+nbtest: $(STAMP)
+	$(BIN)/nbdev-test --n-workers 2
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+lab: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"
+	$(BIN)/jupyter lab --notebook-dir=nbs
+
+export: $(STAMP)
+	$(BIN)/nbdev-export
+	$(BIN)/nbdev-clean
+
+# Benchmarks are not tests: they compare lepton_nb with its peers and print ratios.
+# torch==2.13.0 is the CPU build (other versions may download gigabytes of CUDA libraries).
+bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python benchmarks/mlp.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info reports/_build _docs _proc .pytest_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
