@@ -20,13 +20,15 @@ $(STAMP): pyproject.toml requirements-nodeps.txt
 
 install: $(STAMP) hooks
 
-# A pre-commit hook refuses notebooks with outputs and a lepton_nb/ out of step with nbs/;
-# nbdev's hooks clean notebooks on save in Jupyter and merge notebook conflicts cell by cell.
+# A pre-commit hook refuses notebooks with outputs and a lepton_nb/ out of step with nbs/; nbdev's
+# merge driver resolves notebook conflicts cell by cell; nbdev's Jupyter hook cleans notebooks on save.
 hooks: $(STAMP)
 	@if git rev-parse --git-dir >/dev/null 2>&1; then \
 		git config core.hooksPath .githooks; \
-		$(BIN)/nbdev-install-hooks >/dev/null; \
+		git config merge.jupyternotebook.name "resolve notebook conflicts with nbdev"; \
+		git config merge.jupyternotebook.driver "$(CURDIR)/$(BIN)/nbdev-merge %O %A %B %P"; \
 	fi
+	@cd / && $(CURDIR)/$(BIN)/nbdev-install-hooks >/dev/null 2>&1 || true
 
 demo: install
 	$(BIN)/lepton-nb demo
