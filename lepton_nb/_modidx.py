@@ -38,6 +38,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'lepton_nb/preprocess.py'),
                                       'lepton_nb.preprocess.Preprocessor.fit': ( 'preprocess.html#preprocessor.fit',
                                                                                  'lepton_nb/preprocess.py'),
+                                      'lepton_nb.preprocess.Preprocessor.fit_transform': ( 'preprocess.html#preprocessor.fit_transform',
+                                                                                           'lepton_nb/preprocess.py'),
                                       'lepton_nb.preprocess.Preprocessor.get_feature_names_out': ( 'preprocess.html#preprocessor.get_feature_names_out',
                                                                                                    'lepton_nb/preprocess.py'),
                                       'lepton_nb.preprocess.Preprocessor.transform': ( 'preprocess.html#preprocessor.transform',
@@ -108,4 +110,5 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                  'lepton_nb.train.pad_rows': ('train.html#pad_rows', 'lepton_nb/train.py'),
                                  'lepton_nb.train.padded_rows': ('train.html#padded_rows', 'lepton_nb/train.py'),
                                  'lepton_nb.train.predict': ('train.html#predict', 'lepton_nb/train.py'),
-                                 'lepton_nb.train.row_loss': ('train.html#row_loss', 'lepton_nb/train.py')}}}
+                                 'lepton_nb.train.row_loss': ('train.html#row_loss', 'lepton_nb/train.py'),
+                                 'lepton_nb.train.valid_metric': ('train.html#valid_metric', 'lepton_nb/train.py')}}}

@@ -77,6 +77,11 @@ class Preprocessor(TransformerMixin, BaseEstimator):
 
     def fit(self, X:pd.DataFrame, y=None):
         "Learn imputation values, scales and categories from `X` (the training split)."
+        self.fit_transform(X)
+        return self
+
+    def fit_transform(self, X:pd.DataFrame, y=None) -> np.ndarray:
+        "Fit on `X` and return its model inputs, in one pass."
         if not isinstance(X, pd.DataFrame): raise DataError(f"Preprocessor needs a pandas DataFrame; got {type(X).__name__}")
         if len(X) == 0: raise DataError("cannot fit the Preprocessor on an empty table", "check the training split")
         self.columns_ = list(X.columns)
@@ -92,11 +97,12 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             SimpleImputer(strategy="constant", fill_value="(missing)", keep_empty_features=True),
             OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=self.max_categories,
                           min_frequency=self.min_frequency, sparse_output=False)), cats))
-        self.transformer_ = ColumnTransformer(steps, verbose_feature_names_out=False).fit(wide)
+        self.transformer_ = ColumnTransformer(steps, verbose_feature_names_out=False)
+        out = self.transformer_.fit_transform(wide).astype(np.float32)
         self.feature_names_out_ = np.asarray(self.transformer_.get_feature_names_out(), dtype=object)
         self.feature_groups_ = self._groups(wide.columns)
         self.n_features_in_ = len(self.columns_)
-        return self
+        return out
 
     def _groups(self, wide_columns) -> np.ndarray:
         "The input column each output column comes from."

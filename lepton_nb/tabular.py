@@ -38,7 +38,9 @@ class _Network(BaseEstimator):
             X, y = checked if fit else (checked, None)
             names = getattr(self, "feature_names_in_", None) if self.frame_input_ else None
             frame = pd.DataFrame(X, columns=list(names) if names is not None else [f"x{i}" for i in range(X.shape[1])])
-        if fit: self.preprocessor_ = Preprocessor(max_categories=self.max_categories).fit(frame)
+        if fit:
+            self.preprocessor_ = Preprocessor(max_categories=self.max_categories)
+            return self.preprocessor_.fit_transform(frame), y
         return self.preprocessor_.transform(frame), y
 
     def network(self) -> train.MLP:

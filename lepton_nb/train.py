@@ -15,8 +15,8 @@ from sklearn.exceptions import ConvergenceWarning
 from .core import TrainingError, ConfigError, progress
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'LOSSES', 'MLP', 'get_weights', 'from_weights', 'row_loss', 'kernel_penalty', 'padded_rows', 'pad_rows',
-           'optimizer', 'History', 'fit', 'predict', 'fit_lbfgs']
+__all__ = ['ACTIVATIONS', 'LOSSES', 'METRIC_NAMES', 'MLP', 'get_weights', 'from_weights', 'row_loss', 'kernel_penalty',
+           'padded_rows', 'pad_rows', 'optimizer', 'valid_metric', 'History', 'fit', 'predict', 'fit_lbfgs']
 
 # %% ../nbs/03_train.ipynb #7f44d9a7
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "logistic": jax.nn.sigmoid, "identity": lambda x: x}
@@ -98,7 +98,7 @@ def optimizer(name:str="adam") -> optax.GradientTransformation:
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "tx", "kind", "batch_size", "penalised"))
 def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphdef, tx, kind, batch_size, penalised):
-    "One shuffled pass over the padded training rows, then the validation loss: (params, opt_state, train_loss, valid_loss)."
+    "One shuffled pass over the padded training rows, then validation: (params, opt_state, train_loss, [valid_loss, metric])."
     order = jax.random.permutation(key, X.shape[0])
     order = order[jnp.argsort(order >= n, stable=True)]  # real rows first, in random order
     batched = lambda a: a[order].reshape(-1, batch_size, *a.shape[1:])  # one gather per epoch, then contiguous batches
@@ -119,10 +119,20 @@ def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphde
     (flat, opt_state), losses = jax.lax.scan(step, (flat, opt_state), batches)
     params = unflatten(flat)
     train_loss = jnp.sum(losses) / n
-    if valid is None: return params, opt_state, train_loss, jnp.float32(jnp.nan)
+    if valid is None: return params, opt_state, train_loss, jnp.full(2, jnp.nan, jnp.float32)
     Xv, yv, wv = valid
     out = nnx.merge(graphdef, params, rest)(Xv)
-    return params, opt_state, train_loss, jnp.sum(row_loss(kind, out, yv) * wv) / jnp.sum(wv)
+    real = (wv > 0).astype(jnp.float32)
+    valid_loss = jnp.sum(row_loss(kind, out, yv) * wv) / jnp.sum(wv)
+    return params, opt_state, train_loss, jnp.stack([valid_loss, valid_metric(kind, out, yv, real)])
+
+def valid_metric(kind:str, out, y, real) -> jax.Array:
+    "Accuracy for classification, RMSE for regression, over the real (unpadded) rows."
+    if kind == "squared": return jnp.sqrt(jnp.sum(jnp.sum((out - y) ** 2, axis=-1) * real) / jnp.sum(real))
+    hit = (out[:, 0] > 0) == (y > 0.5) if kind == "binary" else jnp.argmax(out, axis=1) == y
+    return jnp.sum(hit * real) / jnp.sum(real)
+
+METRIC_NAMES = {"binary": "valid_accuracy", "multiclass": "valid_accuracy", "squared": "valid_rmse"}
 
 # %% ../nbs/03_train.ipynb #16d7c847
 @dataclass
@@ -194,10 +204,11 @@ def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
         params, opt_state, tl, vl = _train_epoch(params, opt_state, sub, rest, Xd, yd, wd, jnp.int32(n), valid_d,
                                                  jnp.float32(l2), graphdef=graphdef, tx=tx, kind=loss, batch_size=batch_size,
                                                  penalised=l2 > 0)
-        tl, vl = float(tl), float(vl)  # waits for the device: the epoch's wall time is now known
+        tl, (vl, vm) = float(tl), map(float, np.asarray(vl))  # waits for the device: the epoch's wall time is now known
         _check_finite(tl, epoch)
         if valid_d is not None: _check_finite(vl, epoch, "validation")
-        hist.rows.append({"epoch": epoch, "train_loss": tl, "valid_loss": vl, "seconds": time.perf_counter() - start})
+        hist.rows.append({"epoch": epoch, "train_loss": tl, "valid_loss": vl, METRIC_NAMES[loss]: vm,
+                          "seconds": time.perf_counter() - start})
         start = time.perf_counter()
         bar.set_postfix(train=f"{tl:.4f}", valid=f"{vl:.4f}")
         watched = vl if valid_d is not None else tl

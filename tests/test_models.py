@@ -81,3 +81,14 @@ def test_frames_with_gaps_and_unseen_categories(credit):
     assert p.shape == (3,) and np.isfinite(p).all()
     with pytest.raises(ValueError, match="Income"):
         model.predict_proba(X_te.drop(columns="Income"))
+
+
+def test_works_inside_scikit_learn_model_selection(cancer):
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.feature_selection import VarianceThreshold
+    X_tr, _, X_te, y_tr, _, y_te = cancer
+    scores = cross_val_score(make_pipeline(VarianceThreshold(), LogisticRegression()), X_tr, y_tr, cv=3, scoring="roc_auc")
+    assert scores.min() > 0.95
+    search = GridSearchCV(LogisticRegression(), {"C": [0.01, 1.0]}, cv=3, scoring="roc_auc").fit(X_tr, y_tr)
+    assert search.best_params_["C"] in (0.01, 1.0) and search.score(X_te, y_te) > 0.95
