@@ -30,8 +30,9 @@ hooks: $(STAMP)
 	fi
 	@cd / && $(CURDIR)/$(BIN)/nbdev-install-hooks >/dev/null 2>&1 || true
 
+# The main job: every demo client's report and the index over them.
 demo: install
-	$(BIN)/lepton-nb demo
+	$(BIN)/lepton-nb report-all reports/customers --out reports/_build
 
 test: install check-generated nbtest pytest
 

@@ -53,9 +53,12 @@ def test_wheel_holds_every_module_and_the_cli(tmp_path):
     assert "lepton-nb = lepton_nb.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
+CONDA_NAMES = {"python-duckdb": "duckdb"}  # conda-forge names that differ from PyPI's
+
+
 def _spec(req):
     r = Requirement(req)
-    return canonicalize_name(r.name), str(r.specifier)
+    return canonicalize_name(CONDA_NAMES.get(r.name, r.name)), str(r.specifier)
 
 
 def test_environment_yml_mirrors_pyproject():
