@@ -32,6 +32,7 @@ hooks: $(STAMP)
 
 # The main job: every demo client's report and the index over them.
 demo: install
+	$(BIN)/lepton-nb demo-data reports/customers/demo-bank-data
 	$(BIN)/lepton-nb report-all reports/customers --out reports/_build
 
 test: install check-generated nbtest pytest

@@ -14,6 +14,7 @@ import pytest
 
 from lepton_nb.cli import main
 from lepton_nb.datasets import load_credit_data
+from lepton_nb.report import load_client_data, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = ROOT / "reports" / "customers"
@@ -26,10 +27,20 @@ def _cli(*args, cwd=ROOT):
 
 
 @pytest.fixture(scope="session")
-def demo(tmp_path_factory):
+def demo_customers(tmp_path_factory):
+    "The demo client configs, with the demo bank's files written beside them as `make demo` does."
+    folder = tmp_path_factory.mktemp("customers_demo")
+    for cfg in CUSTOMERS.glob("*.yaml"): shutil.copy(cfg, folder)
+    run = _cli("demo-data", folder / "demo-bank-data")
+    assert run.returncode == 0, run.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo(demo_customers, tmp_path_factory):
     "Every demo client's report, made once by `lepton-nb report-all`."
     out = tmp_path_factory.mktemp("build")
-    run = _cli("report-all", CUSTOMERS, "--out", out, "--workers", "2")
+    run = _cli("report-all", demo_customers, "--out", out, "--workers", "2", "--templates", TEMPLATES)
     assert run.returncode == 0, run.stdout + run.stderr
     return out
 
@@ -56,7 +67,7 @@ def test_html_is_for_the_client(demo, customer, name):
     assert "application/vnd.lepton-nb" not in page and "Traceback" not in page
 
 
-def test_executed_notebook_manifest_and_model(demo):
+def test_executed_notebook_manifest_and_model(demo, demo_customers):
     folder = demo / "demo-bank"
     nb = nbformat.read(folder / "report.ipynb", as_version=4)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
@@ -64,18 +75,38 @@ def test_executed_notebook_manifest_and_model(demo):
     for key in ("library_version", "git", "template", "parameters", "seed", "inputs", "environment", "started", "finished", "stages_seconds"):
         assert key in manifest, key
     assert re.fullmatch(r"[0-9a-f]{64}", manifest["template"]["sha256"])
-    (source,) = manifest["inputs"]
-    assert source["rows"] == 4454 and source["columns"] == 14 and len(source["sha256"]) == 64
+    inputs = {i["input"]: i for i in manifest["inputs"]}
+    assert set(inputs) == {"applications", "people", "repayments"}
+    assert inputs["applications"]["rows"] == 4454 + 45 and inputs["people"]["columns"] == 6
+    assert all(len(i["sha256"]) == 64 for i in inputs.values())
     env = manifest["environment"]
     assert env["jax"] and env["backend"] and env["devices"]
-    assert {"execute_notebook", "notebook.train"} <= set(manifest["stages_seconds"])
+    assert {"execute_notebook", "notebook.train", "notebook.load_data"} <= set(manifest["stages_seconds"])
     meta = json.loads((folder / "model" / "model.json").read_text())
     blob = (folder / "model" / "model.pkl").read_bytes()
     assert hashlib.sha256(blob).hexdigest() == meta["sha256"]
+    assert not {"client_id", "full_name", "email", "phone"} & set(meta["features"]), "identifiers and personal data are not inputs"
     model = pickle.loads(blob)
-    rows = load_credit_data().drop(columns="Status").head(5)
-    p = model.predict_proba(rows)
+    frame = load_client_data(load_config(demo_customers / "demo-bank.yaml", TEMPLATES)).frame
+    p = model.predict_proba(frame[meta["features"]].head(5))
     assert p.shape == (5, 2) and ((p >= 0) & (p <= 1)).all()
+
+
+def test_demo_bank_is_built_from_three_cleaned_sources(demo):
+    page = (demo / "demo-bank" / "report.html").read_text()
+    for text in ("built from 3 sources", "drop_duplicates", "coerce", "normalize", "Left out of the model", "Personal data"):
+        assert text in page, text
+
+
+def test_planted_personal_data_never_reaches_any_output(demo, demo_customers):
+    import sqlite3
+    with sqlite3.connect(demo_customers / "demo-bank-data" / "registry.db") as db:
+        people = pd.read_sql("select full_name, email, phone from people", db)
+    outputs = {name: (demo / "demo-bank" / name).read_text() for name in ("report.html", "report.ipynb", "metrics.json", "manifest.json")}
+    for column in people:
+        for value in people[column].unique():
+            for name, text in outputs.items():
+                assert value not in text, f"{column} value {value!r} leaked into {name}"
 
 
 def test_index_lists_every_client(demo):
@@ -103,6 +134,7 @@ solution: credit_risk
 data:
   sources:
     applications: {{path: applications.csv}}
+  pii_columns: [holder]
 target: Status
 positive: bad
 seed: 7
@@ -110,10 +142,18 @@ params: {params}
 """
 
 
+def _with_planted_pii(df):
+    "Personal data a client might leave in a file: found by content (e-mails, national ids) or declared (names)."
+    n = len(df)
+    return df.assign(contact_info=[f"person{i}@mail-example.org" for i in range(n)],
+                     ref_code=[f"{100 + i % 800:03d}-{i % 90 + 10:02d}-{i % 9000 + 1000:04d}" for i in range(n)],
+                     holder=[f"Zed{i} Quill{i}" for i in range(n)])
+
+
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory):
     folder = tmp_path_factory.mktemp("customers")
-    load_credit_data().to_csv(folder / "applications.csv", index=False)
+    _with_planted_pii(load_credit_data()).to_csv(folder / "applications.csv", index=False)
     (folder / "acme.yaml").write_text(CLIENT.format(customer="acme", params="{models: [logistic], permutation_repeats: 2}"))
     # passes validation, fails inside the template: a column to drop that is not in the data
     (folder / "broken.yaml").write_text(CLIENT.format(customer="broken", params="{drop_columns: [Salary]}"))
@@ -139,6 +179,17 @@ def test_one_failing_client_does_not_stop_the_others(clients_built):
     index = (out / "index.html").read_text()
     assert "1 of 2 reports succeeded" in index and "broken" in index and "failed" in index
     assert "Traceback" not in run.stdout
+
+
+def test_personal_data_found_by_content_or_declared_stays_out(clients, clients_built):
+    out, _ = clients_built
+    planted = pd.read_csv(clients / "applications.csv", usecols=["contact_info", "ref_code", "holder"])
+    texts = {name: (out / "acme" / name).read_text() for name in ("report.html", "report.ipynb", "metrics.json", "manifest.json")}
+    for column in planted:
+        for value in planted[column].sample(300, random_state=0):
+            for name, text in texts.items(): assert value not in text, f"{column} value {value!r} leaked into {name}"
+    features = json.loads((out / "acme" / "model" / "model.json").read_text())["features"]
+    assert not {"contact_info", "ref_code", "holder"} & set(features)
 
 
 def _snapshot(folder):
@@ -172,10 +223,11 @@ GOOD = {"customer": "acme", "name": "Acme", "solution": "credit_risk", "data": {
         "target": "Status", "positive": "bad"}
 
 
-def _bad(tmp_path, capsys, change=None, text=None, csv=None):
+def _bad(tmp_path, capsys, change=None, text=None, csv=None, raw=None):
     import yaml
     (pd.DataFrame({"Income": [1, 2, 3, 4], "Status": ["good", "bad", "good", "bad"]}) if csv is None else csv).to_csv(
         tmp_path / "applications.csv", index=False)
+    if raw is not None: (tmp_path / "applications.csv").write_bytes(raw)
     cfg = tmp_path / "client.yaml"
     cfg.write_text(text if text is not None else yaml.safe_dump({**GOOD, **(change or {})}))
     code = main(["report", str(cfg), "--out", str(tmp_path / "out"), "--templates", str(TEMPLATES)])
@@ -227,3 +279,22 @@ def test_hanging_or_dying_kernel_is_reported(tmp_path, body, expected):
     run = _cli("report", tmp_path / "client.yaml", "--out", tmp_path / "out", "--templates", tmp_path / "templates", "--timeout", "5")
     assert run.returncode == 1 and expected in run.stderr, run.stderr
     assert not (tmp_path / "out" / "acme").exists()
+
+
+SRC = {"applications": {"path": "applications.csv"}}
+
+
+@pytest.mark.parametrize("raw, change, expected", [
+    (b"Income,Status\n1,good\n2,bad,extra\n3,good\n", None, "line 3 has 3 fields where the first line has 2"),
+    ("Income,Status\n1,caf\xe9\n2,bad\n".encode("latin-1"), None, "not utf-8"),
+    (b"Income,Status\n", None, "the table is empty"),
+    (None, {"data": {"sources": SRC, "query": "select Salary, Status from applications"}}, 'the query failed: Referenced column "Salary" not found'),
+    (None, {"data": {"sources": SRC, "query": "select * from loans"}}, "Table with name loans does not exist"),
+    (b"Income,Status\n1,good\nten,bad\n3,good\n", {"data": {"sources": SRC, "cleaning": [{"table": "applications", "coerce": {"Income": "number"}}]}},
+     "column 'Income': 1 value(s) cannot be read as number, e.g. 'ten'"),
+    (b"Income,Status\n1,good\n1,bad\n3,good\n", {"data": {"sources": SRC, "keys": {"applications": ["Income"]}}},
+     "should have one row per Income, but 1 key value(s) repeat, e.g. 1 (2 rows)"),
+], ids=["ragged", "encoding", "empty", "query-column", "query-table", "uncoercible", "duplicate-key"])
+def test_bad_input_gets_a_data_error_naming_what_is_wrong(tmp_path, capsys, raw, change, expected):
+    err = _bad(tmp_path, capsys, change, raw=raw)
+    assert expected in err
