@@ -56,6 +56,21 @@ def _demo_data(args) -> int:
     for name, path in write_credit_sources(args.folder).items(): print(f"{name}: {path}")
     return 0
 
+def _score(args) -> int:
+    from lepton_nb.bundle import load_bundle, score_file
+    bundle = load_bundle(args.model_dir)
+    s = score_file(bundle, args.input, args.output, chunksize=args.chunksize)
+    print(f"scored {s['rows']:,} rows -> {s['output']}\ndrift summary -> {s['drift']}")
+    for col, counts in s["issues"].items():
+        print("  " + col + ": " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items() if v))
+    if s["shifted"]: print(f"warning: these columns have drifted from the training data (PSI > 0.2): {', '.join(s['shifted'])}", file=sys.stderr)
+    return 0
+
+def _serve(args) -> int:
+    from lepton_nb.serve import serve
+    serve(args.model_dir, args.host, args.port, args.max_batch)
+    return 0
+
 def _templates(args) -> int:
     from lepton_nb.report import list_templates, templates_dir
     folder = Path(args.templates) if args.templates else templates_dir()
@@ -83,6 +98,14 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("config", help="the client's YAML config")
     dd = sub.add_parser("demo-data", help="write the demo bank's multi-source files (derived from public data)")
     dd.add_argument("folder", nargs="?", default="reports/customers/demo-bank-data", help="where to write them")
+    sc = sub.add_parser("score", help="score a CSV or Parquet file with a model bundle (a report's model/ folder)")
+    sc.add_argument("model_dir"); sc.add_argument("input", help="a .csv, .tsv or .parquet file")
+    sc.add_argument("-o", "--output", default=None, help="output file (default: INPUT.scored with the same format)")
+    sc.add_argument("--chunksize", type=int, default=50_000, help="rows read and scored at a time (default 50,000)")
+    sv = sub.add_parser("serve", help="serve a model bundle over HTTP: GET /health, GET /schema, POST /score")
+    sv.add_argument("model_dir"); sv.add_argument("--host", default="127.0.0.1"); sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("--max-batch", type=int, default=1000, help="most records in one request (default 1000)")
+    sc.set_defaults(run=_score); sv.set_defaults(run=_serve)
     for s in (r, ra, t, pr): s.add_argument("--templates", default=None, help="templates folder (default: reports/templates)")
     r.set_defaults(run=_report); ra.set_defaults(run=_report_all); t.set_defaults(run=_templates)
     pr.set_defaults(run=_profile); dd.set_defaults(run=_demo_data)

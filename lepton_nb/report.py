@@ -24,9 +24,9 @@ from .solutions import SOLUTIONS, BinaryCase, binary_target, run_binary_case
 
 # %% auto #0
 __all__ = ['RECORD_MIME', 'HEADLINE', 'ReportError', 'DataConfig', 'ClientConfig', 'LoadedConfig', 'templates_dir', 'load_config',
-           'ClientData', 'load_client_data', 'jsonable', 'record', 'read_records', 'environment', 'save_model',
-           'BinaryReport', 'render_html', 'kernel_name', 'check_target', 'client_profile', 'run_report', 'report_all',
-           'write_index', 'list_templates']
+           'ClientData', 'load_client_data', 'jsonable', 'record', 'read_records', 'environment', 'BinaryReport',
+           'render_html', 'kernel_name', 'check_target', 'client_profile', 'run_report', 'report_all', 'write_index',
+           'list_templates']
 
 # %% ../nbs/08_report.ipynb #03566e8d
 class ReportError(LeptonError):
@@ -86,6 +86,7 @@ class ClientConfig(BaseModel):
     data: DataConfig
     target: str = Field(min_length=1, description="the column to predict")
     positive: str|int|bool = Field(description="the class the report is about (default, disease, churn, ...)")
+    group: str|None = Field(None, description="a column to compare groups on (fairness); kept out of the model's inputs")
     seed: int = Field(0, description="seed for splits and models")
     params: dict[str, Any] = Field({}, description="parameters of the solution template")
 
@@ -217,15 +218,6 @@ def environment() -> dict:
     return {"lepton_nb": lepton_nb.__version__, "python": platform.python_version(), "jax": jax.__version__,
             "backend": jax.default_backend(), "devices": devices(), "platform": platform.platform()}
 
-def save_model(model, output_dir:Path, meta:dict) -> Path:
-    "Pickle the fitted estimator (its Preprocessor inside) to output_dir/model/ with a JSON description and checksum."
-    folder = Path(output_dir) / "model"
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "model.pkl").write_bytes(pickle.dumps(model))
-    meta = {**jsonable(meta), "lepton_nb": lepton_nb.__version__, "sha256": file_sha256(folder / "model.pkl")}
-    (folder / "model.json").write_text(json.dumps(meta, indent=2))
-    return folder
-
 class BinaryReport:
     "The shared state of a binary-decision report: config, data, the fitted case, timings."
     def __init__(self, cfg:LoadedConfig, data:ClientData, prof:Profile, case:BinaryCase, output_dir:Path, stages:dict):
@@ -240,7 +232,10 @@ class BinaryReport:
         stages, t = {"load_data": time.perf_counter() - t}, time.perf_counter()
         prof = client_profile(cfg, data)
         stages["profile"] = time.perf_counter() - t
-        case = run_binary_case(data.frame, cfg.target, cfg.positive, cfg.params, cfg.seed, exclude=list(prof.excluded))
+        if cfg.group and cfg.group not in data.frame:
+            raise DataError(f"{cfg.path}: key 'group': column {cfg.group!r} is not in the data", f"use one of: {', '.join(map(str, data.frame.columns))}")
+        case = run_binary_case(data.frame, cfg.target, cfg.positive, cfg.params, cfg.seed,
+                               exclude=list(prof.excluded) + ([cfg.group] if cfg.group else []))
         return cls(cfg, data, prof, case, output_dir, {**stages, **case.stages})
 
     def quality(self) -> pd.DataFrame:
@@ -297,14 +292,52 @@ class BinaryReport:
             self.stages["drivers"] = time.perf_counter() - t
         return self._drivers
 
+    def explain_section(self, examples:int=5) -> dict:
+        "Display partial dependence, example reason codes, recalibration and (with a group column) fairness; returns their figures."
+        from IPython.display import Markdown, display
+        from lepton_nb import explain
+        t, c, out = time.perf_counter(), self.case, {}
+        top = [f for f in self.drivers().feature if f in c.X_test][:6]
+        fig = explain.pdp_figure(c.model, c.X_test, top)
+        if fig is not None:
+            display(Markdown("**How the top drivers move the risk.** The average predicted probability as one input changes, the others as they are:")); display(fig)
+        self.baseline = explain.baseline_inputs(c.model, c.X_train)
+        riskiest = c.X_test.iloc[np.argsort(-c.p_test)[:examples]]
+        reasons = explain.reason_codes(explain.attributions(c.model, riskiest, self.baseline))
+        display(Markdown(f"**Reasons for individual scores.** For the {examples} highest-risk cases of the held-out split, the inputs "
+                         "that pushed each score up most (exact contributions for a linear model, integrated gradients for the network):"))
+        display(reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]].reset_index(drop=True))
+        cal = explain.calibrate(c.model, c.X_valid, c.y_valid)
+        brier, fig = explain.calibration_comparison(c.y_test, c.p_test, cal.predict_proba(c.X_test)[:, 1])
+        better = brier["brier_after"] < brier["brier_before"]
+        display(Markdown(f"**Recalibration.** Platt scaling fitted on the choice split {'improves' if better else 'does not improve'} the "
+                         f"Brier score on the held-out split ({brier['brier_before']:.4f} → {brier['brier_after']:.4f})"
+                         f"{'' if better else '; the model’s own probabilities are kept'}.")); display(fig)
+        out["calibration"] = brier
+        if self.cfg.group:
+            groups = self.data.frame.loc[c.X_test.index, self.cfg.group]
+            fair = explain.group_rates(groups, c.y_test, c.p_test, c.cutoff)
+            display(Markdown(f"**Groups compared: `{self.cfg.group}`** (not a model input). At the cut-off, the share flagged, the "
+                             "true-positive rate and the false-positive rate per group, with ratios to the most favourable group. Ratios far "
+                             "from 1 deserve review; they do not by themselves show unfairness, and equalising one rate usually moves another."))
+            display(fair.set_index("group").round(3))
+            out["fairness"] = fair
+        self.stages["explain"] = time.perf_counter() - t
+        self._explained = out
+        return out
+
     def finish(self, **extra) -> dict:
-        "Save the model, record metrics, stage timings and environment; returns the metrics."
+        "Save the model bundle, record metrics, stage timings and environment; returns the metrics."
+        from lepton_nb.bundle import save_bundle
+        from lepton_nb.explain import baseline_inputs
         t = time.perf_counter()
         c = self.case
-        metrics = {**c.metrics, **jsonable(extra), "model": c.model_name, "beats_baseline": c.beats_baseline}
-        save_model(c.model, self.output_dir, {"customer": self.cfg.customer, "solution": self.cfg.solution, "model": c.model_name,
-                                              "target": self.cfg.target, "positive": c.positive, "cutoff": c.cutoff,
-                                              "features": list(c.X_train.columns), "metrics": metrics})
+        explained = getattr(self, "_explained", {})
+        metrics = {**c.metrics, **jsonable(extra), "model": c.model_name, "beats_baseline": c.beats_baseline,
+                   **{f"{k}_{m}": v for k, d in explained.items() if k == "calibration" for m, v in d.items()}}
+        save_bundle(c.model, self.output_dir / "model", c.X_train, cutoff=c.cutoff, metrics=metrics, target=self.cfg.target,
+                    positive=c.positive, baseline=getattr(self, "baseline", None),
+                    extra={"customer": self.cfg.customer, "solution": self.cfg.solution, "model_name": c.model_name})
         self.stages["save_model"] = time.perf_counter() - t
         record("metrics", metrics); record("stages", self.stages); record("environment", environment())
         return metrics
@@ -423,7 +456,7 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
         stages["execute_notebook"], t = time.perf_counter() - t, time.perf_counter()
         nb = nbformat.read(work / "report.ipynb", as_version=4)
         records = read_records(nb)
-        if "metrics" not in records or not (work / "model" / "model.pkl").exists():
+        if "metrics" not in records or not (work / "model" / "checksums.json").exists():
             raise ReportError(f"{cfg.customer}: template {cfg.template.name} ran but did not record metrics and save the model",
                               "end the template with report.finish()")
         footer = f"{cfg.name} · {cfg.solution.replace('_', ' ')} · lepton_nb {lepton_nb.__version__} · every figure is measured on data the model never saw"

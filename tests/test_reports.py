@@ -15,34 +15,9 @@ import pytest
 from lepton_nb.cli import main
 from lepton_nb.datasets import load_credit_data
 from lepton_nb.report import load_client_data, load_config
+from lepton_nb.bundle import load_bundle
 
-ROOT = Path(__file__).resolve().parents[1]
-CUSTOMERS = ROOT / "reports" / "customers"
-TEMPLATES = ROOT / "reports" / "templates"
-CLI = [str(Path(sys.executable).parent / "lepton-nb")]  # the installed console script
-
-
-def _cli(*args, cwd=ROOT):
-    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=1200)
-
-
-@pytest.fixture(scope="session")
-def demo_customers(tmp_path_factory):
-    "The demo client configs, with the demo bank's files written beside them as `make demo` does."
-    folder = tmp_path_factory.mktemp("customers_demo")
-    for cfg in CUSTOMERS.glob("*.yaml"): shutil.copy(cfg, folder)
-    run = _cli("demo-data", folder / "demo-bank-data")
-    assert run.returncode == 0, run.stderr
-    return folder
-
-
-@pytest.fixture(scope="session")
-def demo(demo_customers, tmp_path_factory):
-    "Every demo client's report, made once by `lepton-nb report-all`."
-    out = tmp_path_factory.mktemp("build")
-    run = _cli("report-all", demo_customers, "--out", out, "--workers", "2", "--templates", TEMPLATES)
-    assert run.returncode == 0, run.stdout + run.stderr
-    return out
+from conftest import CUSTOMERS, ROOT, TEMPLATES, _cli
 
 
 @pytest.mark.parametrize("customer, floor", [("demo-bank", 0.81), ("demo-hospital", 0.98), ("demo-telco", 0.82)])
@@ -82,19 +57,19 @@ def test_executed_notebook_manifest_and_model(demo, demo_customers):
     env = manifest["environment"]
     assert env["jax"] and env["backend"] and env["devices"]
     assert {"execute_notebook", "notebook.train", "notebook.load_data"} <= set(manifest["stages_seconds"])
-    meta = json.loads((folder / "model" / "model.json").read_text())
-    blob = (folder / "model" / "model.pkl").read_bytes()
-    assert hashlib.sha256(blob).hexdigest() == meta["sha256"]
-    assert not {"client_id", "full_name", "email", "phone"} & set(meta["features"]), "identifiers and personal data are not inputs"
-    model = pickle.loads(blob)
+    bundle = load_bundle(folder / "model")
+    assert bundle.meta["cutoff"] == json.loads((folder / "metrics.json").read_text())["metrics"]["cutoff"]
+    assert not {"client_id", "full_name", "email", "phone", "Marital"} & set(bundle.features), \
+        "identifiers, personal data and the fairness group are not inputs"
     frame = load_client_data(load_config(demo_customers / "demo-bank.yaml", TEMPLATES)).frame
-    p = model.predict_proba(frame[meta["features"]].head(5))
+    p = bundle.model.predict_proba(frame[bundle.features].head(5))
     assert p.shape == (5, 2) and ((p >= 0) & (p <= 1)).all()
 
 
 def test_demo_bank_is_built_from_three_cleaned_sources(demo):
     page = (demo / "demo-bank" / "report.html").read_text()
-    for text in ("built from 3 sources", "drop_duplicates", "coerce", "normalize", "Left out of the model", "Personal data"):
+    for text in ("built from 3 sources", "drop_duplicates", "coerce", "normalize", "Left out of the model", "Personal data",
+                 "Reasons for individual scores", "Recalibration", "Groups compared", "How the top drivers move the risk"):
         assert text in page, text
 
 
@@ -188,7 +163,7 @@ def test_personal_data_found_by_content_or_declared_stays_out(clients, clients_b
     for column in planted:
         for value in planted[column].sample(300, random_state=0):
             for name, text in texts.items(): assert value not in text, f"{column} value {value!r} leaked into {name}"
-    features = json.loads((out / "acme" / "model" / "model.json").read_text())["features"]
+    features = json.loads((out / "acme" / "model" / "bundle.json").read_text())["features"]
     assert not {"contact_info", "ref_code", "holder"} & set(features)
 
 
@@ -298,3 +273,11 @@ SRC = {"applications": {"path": "applications.csv"}}
 def test_bad_input_gets_a_data_error_naming_what_is_wrong(tmp_path, capsys, raw, change, expected):
     err = _bad(tmp_path, capsys, change, raw=raw)
     assert expected in err
+
+
+def test_profile_command_prints_data_quality_without_a_report(clients, capsys, tmp_path):
+    code = main(["profile", str(clients / "acme.yaml"), "--templates", str(TEMPLATES)])
+    out = capsys.readouterr().out
+    assert code == 0 and "4,454 rows" in out and "Left out of the model" in out
+    for col in ("contact_info", "ref_code", "holder"): assert f"{col}:" in out
+    assert "person0@mail-example.org" not in out, "personal data are masked in the profile"

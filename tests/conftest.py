@@ -1,0 +1,37 @@
+"""Fixtures shared by the report and shipping tests: the demo clients' reports, made once."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CUSTOMERS = ROOT / "reports" / "customers"
+TEMPLATES = ROOT / "reports" / "templates"
+CLI = [str(Path(sys.executable).parent / "lepton-nb")]  # the installed console script
+
+
+def _cli(*args, cwd=ROOT):
+    return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=1200)
+
+
+@pytest.fixture(scope="session")
+def demo_customers(tmp_path_factory):
+    "The demo client configs, with the demo bank's files written beside them as `make demo` does."
+    folder = tmp_path_factory.mktemp("customers_demo")
+    for cfg in CUSTOMERS.glob("*.yaml"): shutil.copy(cfg, folder)
+    run = _cli("demo-data", folder / "demo-bank-data")
+    assert run.returncode == 0, run.stderr
+    return folder
+
+
+@pytest.fixture(scope="session")
+def demo(demo_customers, tmp_path_factory):
+    "Every demo client's report, made once by `lepton-nb report-all`."
+    out = tmp_path_factory.mktemp("build")
+    run = _cli("report-all", demo_customers, "--out", out, "--workers", "2", "--templates", TEMPLATES)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return out
+
+
