@@ -73,6 +73,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'lepton_nb.data._ragged_line': ('data.html#_ragged_line', 'lepton_nb/data.py'),
                                 'lepton_nb.data._rebuild': ('data.html#_rebuild', 'lepton_nb/data.py'),
                                 'lepton_nb.data._single_column_auc': ('data.html#_single_column_auc', 'lepton_nb/data.py'),
+                                'lepton_nb.data.canonical_order': ('data.html#canonical_order', 'lepton_nb/data.py'),
                                 'lepton_nb.data.check_keys': ('data.html#check_keys', 'lepton_nb/data.py'),
                                 'lepton_nb.data.clean': ('data.html#clean', 'lepton_nb/data.py'),
                                 'lepton_nb.data.detect_pii': ('data.html#detect_pii', 'lepton_nb/data.py'),

@@ -16,8 +16,8 @@ from .core import DataError
 
 # %% auto #0
 __all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'ident', 'literal', 'Source', 'file_sha256', 'Warehouse',
-           'frame_sha256', 'Dedup', 'CleaningStep', 'clean', 'check_keys', 'integrate', 'join_coverage', 'detect_pii',
-           'mask', 'Profile', 'profile']
+           'frame_sha256', 'Dedup', 'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate',
+           'join_coverage', 'detect_pii', 'mask', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -282,7 +282,8 @@ def _clean_step(wh:Warehouse, step:CleaningStep) -> list[dict]:
         if step.drop_duplicates == "all": _rebuild(wh, step.table, f"select distinct * from {t}")
         else:
             d = step.drop_duplicates
-            order = f"order by {ident(d.latest_by)} desc nulls last" if d.latest_by else ""
+            ties = ", ".join(f"{ident(c)} nulls last" for c in cols)  # which duplicate stays never depends on read order
+            order = f"order by {ident(d.latest_by) + ' desc nulls last, ' if d.latest_by else ''}{ties}"
             _rebuild(wh, step.table, f"select * from {t} qualify row_number() over (partition by {', '.join(map(ident, d.keys))} {order}) = 1")
         after = wh.count(step.table)
         return [_log(step, None if step.drop_duplicates == "all" else ", ".join(step.drop_duplicates.keys), before, after, before - after)]
@@ -330,18 +331,23 @@ def check_keys(wh:Warehouse, keys:dict[str, list[str]]) -> None:
             raise DataError(f"table {table!r} should have one row per {', '.join(cols)}, but {total} key value(s) repeat, e.g. {examples}",
                             "add a drop_duplicates cleaning step for this key, or fix the key in 'keys'")
 
+def canonical_order(df:pd.DataFrame) -> pd.DataFrame:
+    "The rows in an order fixed by their content (DuckDB returns joins and aggregates in any order)."
+    order = np.argsort(pd.util.hash_pandas_object(df, index=False).to_numpy(), kind="stable")
+    return df.iloc[order].reset_index(drop=True)
+
 def integrate(wh:Warehouse, query:str|None, keys:dict[str, list[str]]|None=None) -> pd.DataFrame:
-    "The modelling table: the query's result (or the only table), after checking declared keys."
+    "The modelling table: the query's result (or the only table), after checking declared keys; rows in a content-fixed order."
     import duckdb
     check_keys(wh, keys or {})
     if query is None:
         if len(wh.tables) != 1: raise DataError(f"{len(wh.tables)} tables ({', '.join(wh.tables)}) need a query that joins them")
-        return wh.frame(wh.tables[0])
+        return canonical_order(wh.frame(wh.tables[0]))
     wh.con.execute("set enable_external_access = false")
     try: df = wh.con.execute(query).df()
     except duckdb.Error as e: raise DataError(f"the query failed: {_first_line(e)}", f"the query sees the tables: {', '.join(wh.tables)}") from None
     if df.empty: raise DataError("the query returned no rows", "check its joins and filters")
-    return df
+    return canonical_order(df)
 
 def join_coverage(wh:Warehouse, result:pd.DataFrame, keys:dict[str, list[str]]) -> pd.DataFrame:
     "Per table: its rows and columns, and for tables with a key the share of their keys found in the result."
