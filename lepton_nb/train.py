@@ -18,7 +18,8 @@ from .core import TrainingError, ConfigError, progress
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'LOSSES', 'METRIC_NAMES', 'MLP', 'get_weights', 'from_weights', 'row_loss', 'kernel_penalty',
-           'padded_rows', 'pad_rows', 'optimizer', 'valid_metric', 'History', 'fit', 'predict', 'fit_lbfgs']
+           'padded_rows', 'pad_rows', 'device_permutation', 'optimizer', 'valid_metric', 'History', 'fit', 'predict',
+           'fit_lbfgs']
 
 # %% ../nbs/04_train.ipynb #b52120e6
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "logistic": jax.nn.sigmoid, "identity": lambda x: x}
@@ -90,7 +91,30 @@ def pad_rows(a:np.ndarray, rows:int) -> np.ndarray:
     "`a` with zero rows appended up to `rows`."
     return np.concatenate([a, np.zeros((rows - len(a),) + a.shape[1:], a.dtype)]) if rows > len(a) else a
 
-# %% ../nbs/04_train.ipynb #f4da9d4b
+# %% ../nbs/04_train.ipynb #7cc881a4
+def _mix(v):
+    "A 32-bit integer hash (the murmur3 finaliser's shifts and multipliers)."
+    v = v ^ (v >> 16); v = v * jnp.uint32(0x7FEB352D); v = v ^ (v >> 15); v = v * jnp.uint32(0x846CA68B)
+    return v ^ (v >> 16)
+
+def _feistel(x, keys, half:int):
+    "A 4-round Feistel network: a keyed bijection of the integers below 2**(2*half)."
+    mask = jnp.uint32((1 << half) - 1)
+    left, right = x >> half, x & mask
+    for k in keys: left, right = right, left ^ (_mix(right ^ k) & mask)
+    return (left << half) | right
+
+def device_permutation(key, size:int, n) -> jax.Array:
+    "A random order of rows 0..n-1 followed by n..size-1 unchanged; on the device, without sorting."
+    half = (max(2, int(np.ceil(np.log2(max(size, 2))))) + 1) // 2
+    keys = [jax.random.bits(k, (), jnp.uint32) for k in jax.random.split(key, 4)]
+    i, n = jnp.arange(size, dtype=jnp.uint32), jnp.asarray(n).astype(jnp.uint32)
+    outside = lambda x: (x >= n) & (i < n)  # cycle-walk until every real row maps to a real row
+    x = jnp.where(i < n, _feistel(i, keys, half), i)
+    x = jax.lax.while_loop(lambda x: jnp.any(outside(x)), lambda x: jnp.where(outside(x), _feistel(x, keys, half), x), x)
+    return x.astype(jnp.int32)
+
+# %% ../nbs/04_train.ipynb #e4b7f7c2
 @functools.lru_cache(maxsize=None)
 def optimizer(name:str="adam") -> optax.GradientTransformation:
     "An optax optimiser whose learning rate lives in its state, so changing it does not recompile."
@@ -101,8 +125,7 @@ def optimizer(name:str="adam") -> optax.GradientTransformation:
 @functools.partial(jax.jit, static_argnames=("graphdef", "tx", "kind", "batch_size", "penalised"))
 def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphdef, tx, kind, batch_size, penalised):
     "One shuffled pass over the padded training rows, then validation: (params, opt_state, train_loss, [valid_loss, metric])."
-    order = jax.random.permutation(key, X.shape[0])
-    order = order[jnp.argsort(order >= n, stable=True)]  # real rows first, in random order
+    order = device_permutation(key, X.shape[0], n)  # real rows first, in random order
     batched = lambda a: a[order].reshape(-1, batch_size, *a.shape[1:])  # one gather per epoch, then contiguous batches
     batches = (batched(X), batched(y), batched(w), (order < n).astype(jnp.float32).reshape(-1, batch_size))
     flat, unflatten = ravel_pytree(params)  # one vector: the optimiser updates one array, not one per layer
@@ -136,7 +159,7 @@ def valid_metric(kind:str, out, y, real) -> jax.Array:
 
 METRIC_NAMES = {"binary": "valid_accuracy", "multiclass": "valid_accuracy", "squared": "valid_rmse"}
 
-# %% ../nbs/04_train.ipynb #e577216d
+# %% ../nbs/04_train.ipynb #aa44a177
 @dataclass
 class History:
     "What happened during training: one row per epoch (losses, seconds), the best epoch and why training stopped."
@@ -167,7 +190,7 @@ def _targets(kind, y) -> np.ndarray:
     y = np.asarray(y, np.float32)
     return y.reshape(-1, 1) if y.ndim == 1 else y
 
-# %% ../nbs/04_train.ipynb #b485f1bb
+# %% ../nbs/04_train.ipynb #0c517e51
 def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
         loss:str="binary", # 'binary', 'multiclass' or 'squared'
         sample_weight:np.ndarray|None=None, # per-row weights, e.g. class weights
@@ -224,7 +247,7 @@ def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
     if valid_d is None: hist.best_epoch = hist.n_epochs
     return hist
 
-# %% ../nbs/04_train.ipynb #6bd92072
+# %% ../nbs/04_train.ipynb #f60d96cb
 @functools.partial(jax.jit, static_argnames=("graphdef",))
 def _forward(params, rest, X, *, graphdef):
     return nnx.merge(graphdef, params, rest)(X)
@@ -237,7 +260,7 @@ def predict(model:MLP, X:np.ndarray, chunk:int=4096) -> np.ndarray:
             for i in range(0, len(X), chunk)]
     return np.concatenate(outs) if outs else np.zeros((0, model.layers[len(model.layers) - 1].out_features), np.float32)
 
-# %% ../nbs/04_train.ipynb #1490cede
+# %% ../nbs/04_train.ipynb #e0f2f21f
 @functools.partial(jax.jit, static_argnames=("graphdef", "kind"))
 def _lbfgs(params, rest, X, y, w, real, l2, n, tol, max_iter, *, graphdef, kind):
     "Minimise the full-batch objective: (params, iterations, final loss)."
