@@ -232,6 +232,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                  'lepton_nb/tabular.py'),
                                    'lepton_nb.tabular.MLPRegressor': ('tabular.html#mlpregressor', 'lepton_nb/tabular.py'),
                                    'lepton_nb.tabular._Classifier': ('tabular.html#_classifier', 'lepton_nb/tabular.py'),
+                                   'lepton_nb.tabular._Classifier._proba': ('tabular.html#_classifier._proba', 'lepton_nb/tabular.py'),
                                    'lepton_nb.tabular._Classifier.fit': ('tabular.html#_classifier.fit', 'lepton_nb/tabular.py'),
                                    'lepton_nb.tabular._Classifier.predict': ('tabular.html#_classifier.predict', 'lepton_nb/tabular.py'),
                                    'lepton_nb.tabular._Classifier.predict_proba': ( 'tabular.html#_classifier.predict_proba',

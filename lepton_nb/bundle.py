@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_bundle.ipynb #991b00cf
 from __future__ import annotations
-import functools, hashlib, json, pickle
+import functools, json, pickle
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -13,8 +13,6 @@ import pandas as pd
 import lepton_nb
 from .core import BundleError, DataError
 from .data import file_sha256, frame_sha256
-from scipy.special import expit
-from . import train
 from .explain import attributions, reason_codes
 
 # %% auto #0
@@ -159,7 +157,7 @@ def score_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3, drift:bool=True) 
     X, issues = check_input(bundle.meta, df)
     X = X[bundle.features]
     Xt = bundle.model.preprocessor_.transform(X)  # once, for the scores and the reasons
-    p = expit(train.predict(bundle.network, Xt).astype(np.float64)[:, 0])
+    p = bundle.model._proba(bundle.model._raw(None, Xt, bundle.network))[:, 1]  # the estimator's own arithmetic
     out = pd.DataFrame({"score": p, "decision": np.where(p >= bundle.cutoff, bundle.meta.get("positive") or "positive", "")}, index=df.index)
     if reasons:
         att = attributions(bundle.model, X, np.asarray(bundle.meta["baseline"], np.float32), Xt=Xt, network=bundle.network)

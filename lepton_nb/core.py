@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a3061361
 from __future__ import annotations
-import os, random, sys
+import os, random
 from pathlib import Path
 import numpy as np
 import jax

@@ -4,13 +4,13 @@
 
 # %% ../nbs/08_report.ipynb #3f3b0221
 from __future__ import annotations
-import copy, hashlib, html, json, os, pickle, platform, re, shutil, subprocess, sys, tempfile, time, traceback
+import copy, hashlib, html, json, os, platform, re, shutil, subprocess, sys, tempfile, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 import numpy as np
 import pandas as pd
 import yaml
@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import lepton_nb
 from .core import ConfigError, DataError, LeptonError, devices, progress
 from .datasets import DATASETS, dataset_info
-from .data import CleaningStep, Profile, Source, Warehouse, clean, detect_pii, file_sha256, integrate, join_coverage, mask, profile
+from .data import CleaningStep, Profile, Source, Warehouse, clean, detect_pii, file_sha256, integrate, join_coverage, profile
 from .evaluate import drivers as permutation_drivers
 from .solutions import SOLUTIONS, BinaryCase, binary_target, run_binary_case
 
@@ -329,7 +329,6 @@ class BinaryReport:
     def finish(self, **extra) -> dict:
         "Save the model bundle, record metrics, stage timings and environment; returns the metrics."
         from lepton_nb.bundle import save_bundle
-        from lepton_nb.explain import baseline_inputs
         t = time.perf_counter()
         c = self.case
         explained = getattr(self, "_explained", {})

@@ -9,7 +9,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from fastapi import FastAPI, HTTPException
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 import lepton_nb
 from .bundle import Bundle, load_bundle, score_frame

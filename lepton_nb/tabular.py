@@ -14,7 +14,7 @@ from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, validate_data
 from .core import ConfigError, seed_from
-from .preprocess import Preprocessor, train_valid_test_split
+from .preprocess import Preprocessor
 from . import train
 
 # %% auto #0
@@ -50,10 +50,10 @@ class _Network(BaseEstimator):
         check_is_fitted(self, "coefs_")
         return train.from_weights(self.coefs_, self.intercepts_, getattr(self, "activation", "relu"))
 
-    def _raw(self, X) -> np.ndarray:
-        "The network's raw outputs for `X`, in float64."
+    def _raw(self, X, Xt=None, network=None) -> np.ndarray:
+        "The network's raw outputs for `X` (or for its model inputs `Xt`, with a prebuilt `network`), in float64."
         check_is_fitted(self, "coefs_")
-        return train.predict(self.network(), self._inputs(X)[0]).astype(np.float64)
+        return train.predict(network or self.network(), self._inputs(X)[0] if Xt is None else Xt).astype(np.float64)
 
     def _early_stopping_split(self, X, y, w, stratify=None):
         "Training part and the (X, y, w) validation part held out for early stopping, or None."
@@ -115,7 +115,11 @@ class _Classifier(ClassifierMixin, _Network):
 
     def predict_proba(self, X) -> np.ndarray:
         "Class probabilities, one column per entry of `classes_`."
-        out = self._raw(X)
+        return self._proba(self._raw(X))
+
+    @staticmethod
+    def _proba(out:np.ndarray) -> np.ndarray:
+        "Probabilities from raw network outputs: a sigmoid for one output, a softmax for several."
         if out.shape[1] == 1:
             p = expit(out[:, 0])
             return np.column_stack([1 - p, p])

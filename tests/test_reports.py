@@ -1,12 +1,7 @@
 """Client reports end to end: papermill runs of every template, the CLI, bad configs, failures."""
-import hashlib
 import json
-import pickle
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import nbformat
 import pandas as pd
@@ -17,7 +12,7 @@ from lepton_nb.datasets import load_credit_data
 from lepton_nb.report import load_client_data, load_config
 from lepton_nb.bundle import load_bundle
 
-from conftest import CUSTOMERS, ROOT, TEMPLATES, _cli
+from conftest import TEMPLATES, _cli
 
 
 @pytest.mark.parametrize("customer, floor", [("demo-bank", 0.81), ("demo-hospital", 0.98), ("demo-telco", 0.82)])
