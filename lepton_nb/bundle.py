@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_bundle.ipynb #991b00cf
 from __future__ import annotations
-import functools, json, pickle
+import functools, hashlib, hmac, io, json, os
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -12,25 +12,38 @@ import numpy as np
 import pandas as pd
 import lepton_nb
 from .core import BundleError, DataError
-from .data import file_sha256, frame_sha256
+from .data import frame_sha256
 from .explain import attributions, reason_codes
+from .preprocess import MISSING, Preprocessor
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'FILES', 'save_bundle', 'Bundle', 'load_bundle', 'check_input', 'bin_counts', 'psi', 'drift_table',
-           'score_frame', 'score', 'score_file']
+__all__ = ['FORMAT_VERSION', 'FILES', 'LEGACY_FILE', 'KEY_ENV', 'bundle_signature', 'save_bundle', 'Bundle', 'load_bundle',
+           'check_input', 'bin_counts', 'psi', 'drift_table', 'score_frame', 'score', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
-FORMAT_VERSION = 1
-FILES = ("weights.npz", "preprocessor.pkl", "bundle.json")
+FORMAT_VERSION = 2  # 1 held a pickled Preprocessor; 2 holds data only
+FILES = ("weights.npz", "preprocessor.json", "preprocessor.npz", "bundle.json")
+LEGACY_FILE = "preprocessor.pkl"
+KEY_ENV = "LEPTON_NB_BUNDLE_KEY"
+
+def _category_schema(s:pd.Series, min_count:int=5, max_levels:int=50) -> dict:
+    "Kind, missing share and distinct count of a category column; levels and drift bins only for its common levels."
+    missing = float(s.isna().mean())
+    counts = s.dropna().astype(str).value_counts()
+    spec = {"kind": "category", "missing": missing, "distinct": int(len(counts))}
+    if len(counts) > max_levels:  # high cardinality: no values at all, drift on the missing share
+        return {**spec, "bins": {"levels": [MISSING], "shares": [missing, 1 - missing]}}
+    kept = sorted(counts.index[counts >= min_count])
+    shares = s.astype(str).where(s.notna(), MISSING).value_counts(normalize=True)
+    top = shares[shares.index.isin(kept + [MISSING])]
+    return {**spec, "categories": kept,
+            "bins": {"levels": list(top.index), "shares": [float(v) for v in top.to_numpy()] + [float(1 - top.sum())]}}
 
 def _column_schema(s:pd.Series, bins:int=10) -> dict:
-    "Type, range or categories, and a binned summary (for drift) of one training column."
+    "Type, range or common categories, and a binned summary (for drift) of one training column."
     missing = float(s.isna().mean())
     if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)):
-        shares = s.astype(str).where(s.notna(), "(missing)").value_counts(normalize=True)
-        top = shares.head(30)
-        return {"kind": "category", "missing": missing, "categories": sorted(map(str, s.dropna().astype(str).unique()))[:1000],
-                "bins": {"levels": list(top.index), "shares": [float(v) for v in top.to_numpy()] + [float(1 - top.sum())]}}
+        return _category_schema(s)
     if pd.api.types.is_datetime64_any_dtype(s):
         return {"kind": "date", "missing": missing, "min": str(s.min()), "max": str(s.max())}
     v = s.astype(float).dropna()
@@ -39,14 +52,33 @@ def _column_schema(s:pd.Series, bins:int=10) -> dict:
     return {"kind": "number", "missing": missing, "min": float(v.min()) if len(v) else None, "max": float(v.max()) if len(v) else None,
             "bins": {"edges": edges.tolist(), "shares": (counts / max(counts.sum(), 1)).tolist()}}
 
+# %% ../nbs/11_bundle.ipynb #06eb0d91
+def _bundle_key() -> bytes|None:
+    "The signing key from LEPTON_NB_BUNDLE_KEY, or None when it is not set."
+    key = os.environ.get(KEY_ENV)
+    if key is None: return None
+    if not key.strip(): raise BundleError(f"{KEY_ENV} is set but empty",
+                                          "set it to the secret signing key, or unset it to work without signatures")
+    return key.encode()
+
+def bundle_signature(checksums:bytes, # the bytes of checksums.json
+                     key:bytes, # the secret key
+                    ) -> str:
+    "HMAC-SHA256 of checksums.json's bytes (which cover every file of the bundle), in hex."
+    return hmac.new(key, checksums, hashlib.sha256).hexdigest()
+
+# %% ../nbs/11_bundle.ipynb #433cd2b6
 def save_bundle(model, folder, X_train:pd.DataFrame, *, cutoff:float=0.5, metrics:dict|None=None,
                 target:str|None=None, positive:str|None=None, baseline:np.ndarray|None=None, extra:dict|None=None) -> Path:
     "Write `model` (a fitted binary classifier of lepton_nb.tabular) and what scoring needs into `folder`."
     from lepton_nb.explain import baseline_inputs
-    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    key, folder = _bundle_key(), Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "weights.npz", **{f"coef_{i}": w for i, w in enumerate(model.coefs_)},
              **{f"intercept_{i}": b for i, b in enumerate(model.intercepts_)})
-    (folder / "preprocessor.pkl").write_bytes(pickle.dumps(model.preprocessor_))
+    state, arrays = model.preprocessor_.state()
+    (folder / "preprocessor.json").write_text(json.dumps(state, indent=1))
+    np.savez(folder / "preprocessor.npz", **arrays)
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()}
     meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "estimator": type(model).__name__, "params": params, "classes": [str(c) for c in model.classes_],
@@ -55,7 +87,11 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, cutoff:float=0.5, metric
             "baseline": (baseline if baseline is not None else baseline_inputs(model, X_train)).tolist(),
             "training": {"rows": len(X_train), "sha256": frame_sha256(X_train)}, "metrics": metrics or {}, **(extra or {})}
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
-    (folder / "checksums.json").write_text(json.dumps({f: file_sha256(folder / f) for f in FILES}, indent=2))
+    sums = json.dumps({f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in FILES}, indent=2).encode()
+    (folder / "checksums.json").write_bytes(sums)
+    for stale in (LEGACY_FILE, "signature.json"): (folder / stale).unlink(missing_ok=True)
+    if key: (folder / "signature.json").write_text(json.dumps(
+        {"algorithm": "HMAC-SHA256", "signed": "checksums.json", "signature": bundle_signature(sums, key)}, indent=2))
     return folder
 
 # %% ../nbs/11_bundle.ipynb #ec13e4a0
@@ -72,37 +108,86 @@ class Bundle:
     @property
     def cutoff(self) -> float: return self.meta["cutoff"]
 
-def load_bundle(folder) -> Bundle:
-    "Verify checksums and format version, then rebuild the estimator; a BundleError names what failed."
-    from lepton_nb import tabular
-    folder = Path(folder)
-    if not (folder / "checksums.json").is_file(): raise BundleError(f"{folder}: not a model bundle (no checksums.json)", "point at a report's model/ folder")
-    try: sums = json.loads((folder / "checksums.json").read_text())
-    except json.JSONDecodeError: raise BundleError(f"{folder / 'checksums.json'}: corrupted (not JSON)") from None
+# %% ../nbs/11_bundle.ipynb #becf18b8
+def _check_signature(folder:Path, sums:bytes, key:bytes) -> None:
+    "Nothing when signature.json holds the HMAC of `sums` (checksums.json's bytes) under `key`; else a BundleError."
+    path = folder / "signature.json"
+    if not path.is_file():
+        raise BundleError(f"{folder}: the bundle is not signed, and {KEY_ENV} is set",
+                          "use the signed bundle as delivered, or re-create it with the key set (re-run the report)")
+    try: got = json.loads(path.read_text())["signature"]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError): got = None
+    if not isinstance(got, str) or not hmac.compare_digest(got.encode(), bundle_signature(sums, key).encode()):
+        raise BundleError(f"{path}: bad signature: the bundle was changed after it was signed, "
+                          "or signed with another key",
+                          f"use an intact copy of the bundle and the {KEY_ENV} it was signed with")
+
+def _verified_files(folder:Path) -> dict[str, bytes]:
+    "The bytes of each file of the bundle, after the signature (with a key set) and the checksums are checked."
+    if (folder / LEGACY_FILE).exists():
+        raise BundleError(f"{folder}: written by an older lepton_nb in a format that could run code "
+                          f"({LEGACY_FILE}); it is not loaded",
+                          "re-run the report to re-create the bundle")
+    if not (folder / "checksums.json").is_file():
+        raise BundleError(f"{folder}: not a model bundle (no checksums.json)", "point at a report's model/ folder")
+    raw, key = (folder / "checksums.json").read_bytes(), _bundle_key()
+    if key: _check_signature(folder, raw, key)
+    try: sums = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError): sums = None
+    if not isinstance(sums, dict): raise BundleError(f"{folder / 'checksums.json'}: corrupted (not a JSON object)")
+    blobs = {}
     for name in FILES:
         if not (folder / name).is_file(): raise BundleError(f"{folder}: {name} is missing", "copy the whole model/ folder")
-        if file_sha256(folder / name) != sums.get(name):
-            raise BundleError(f"{folder / name}: checksum mismatch: the file is corrupted or was changed after the bundle was written",
+        blobs[name] = (folder / name).read_bytes()
+        if hashlib.sha256(blobs[name]).hexdigest() != sums.get(name):
+            raise BundleError(f"{folder / name}: checksum mismatch: the file is corrupted "
+                              "or was changed after the bundle was written",
                               "use an intact copy of the bundle; never edit its files")
-    meta = json.loads((folder / "bundle.json").read_text())
+    return blobs
+
+# %% ../nbs/11_bundle.ipynb #95bdd429
+def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
+    "The fitted estimator described by `meta` and the verified files; a BundleError when a part cannot be read."
+    from lepton_nb import tabular
+    name = meta.get("estimator")
+    if name not in tabular.__all__:
+        raise BundleError(f"{folder}: unknown estimator {name!r}", "use a bundle written by lepton_nb")
+    try:
+        params = {k: tuple(v) if k == "hidden_layer_sizes" else v for k, v in meta["params"].items()}
+        model = getattr(tabular, name)(**params)
+        w = np.load(io.BytesIO(blobs["weights.npz"]), allow_pickle=False)
+        n = len([k for k in w.files if k.startswith("coef_")])
+        model.coefs_, model.intercepts_ = [w[f"coef_{i}"] for i in range(n)], [w[f"intercept_{i}"] for i in range(n)]
+        arrays = np.load(io.BytesIO(blobs["preprocessor.npz"]), allow_pickle=False)
+        state = json.loads(blobs["preprocessor.json"])
+        model.preprocessor_ = Preprocessor.from_state(state, {k: arrays[k] for k in arrays.files})
+        model.classes_ = np.asarray(meta["classes"], dtype=object)
+        model.frame_input_, model.n_features_in_ = True, len(meta["features"])
+        model.feature_names_in_ = np.asarray(meta["features"], dtype=object)
+    except (DataError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
+        raise BundleError(f"{folder}: the model cannot be rebuilt: {e}",
+                          "use a bundle written by this lepton_nb") from None
+    return model
+
+# %% ../nbs/11_bundle.ipynb #2f0a850e
+def load_bundle(folder) -> Bundle:
+    """Verify, then rebuild the estimator; a BundleError names what failed.
+    With LEPTON_NB_BUNDLE_KEY set, an unsigned or wrongly signed bundle is refused; without it, a signed
+    bundle loads with its checksums checked but its signature not (the key is needed to check it)."""
+    folder = Path(folder)
+    blobs = _verified_files(folder)
+    try: meta = json.loads(blobs["bundle.json"])
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BundleError(f"{folder / 'bundle.json'}: corrupted (not JSON)") from None
     if meta.get("format_version") != FORMAT_VERSION:
-        raise BundleError(f"{folder}: bundle format {meta.get('format_version')!r}, this lepton_nb ({lepton_nb.__version__}) reads format {FORMAT_VERSION}",
-                          f"score it with the lepton_nb version that wrote it ({meta.get('lepton_nb')})")
-    cls = getattr(tabular, meta["estimator"], None)
-    if cls is None: raise BundleError(f"{folder}: unknown estimator {meta['estimator']!r}")
-    model = cls(**{k: tuple(v) if k == "hidden_layer_sizes" else v for k, v in meta["params"].items()})
-    w = np.load(folder / "weights.npz")
-    n = len([k for k in w.files if k.startswith("coef_")])
-    model.coefs_, model.intercepts_ = [w[f"coef_{i}"] for i in range(n)], [w[f"intercept_{i}"] for i in range(n)]
-    model.preprocessor_ = pickle.loads((folder / "preprocessor.pkl").read_bytes())
-    model.classes_ = np.asarray(meta["classes"], dtype=object)
-    model.frame_input_, model.n_features_in_ = True, len(meta["features"])
-    model.feature_names_in_ = np.asarray(meta["features"], dtype=object)
-    return Bundle(folder, meta, model)
+        raise BundleError(f"{folder}: bundle format {meta.get('format_version')!r}, "
+                          f"this lepton_nb ({lepton_nb.__version__}) reads format {FORMAT_VERSION}",
+                          f"score it with the lepton_nb that wrote it ({meta.get('lepton_nb')}), or re-run the report")
+    return Bundle(folder, meta, _rebuild(folder, meta, blobs))
 
 # %% ../nbs/11_bundle.ipynb #c40a9bcf
 def check_input(meta:dict, df:pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    "The input with the training columns coerced to their training types, and counts of unseen categories and out-of-range values."
+    "The input with the training columns coerced to their training types, and counts of unlisted categories and out-of-range values."
     missing = [c for c in meta["features"] if c not in df.columns]
     if missing: raise DataError(f"the input lacks {len(missing)} column(s) the model needs: {', '.join(missing)}",
                                 "give the input the same columns as the training data")
@@ -115,11 +200,14 @@ def check_input(meta:dict, df:pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             bad = raw[num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")]
             if len(bad): raise DataError(f"column {col!r}: {len(bad)} value(s) are not numbers, e.g. {', '.join(map(repr, bad.astype(str).unique()[:5]))}",
                                          "fix those values or leave them empty")
+            if np.isinf(num).any():
+                raise DataError(f"column {col!r}: {int(np.isinf(num).sum())} value(s) are infinite",
+                                "replace them by finite numbers or leave them empty")
             out[col] = num
             lo, hi = spec.get("min"), spec.get("max")
             if lo is not None: issues[col] = {"out_of_range": int(((num < lo) | (num > hi)).sum())}
         elif spec["kind"] == "date": out[col] = pd.to_datetime(out[col], errors="coerce")
-        else:
+        elif "categories" in spec:  # columns of many distinct values list none, so none are counted
             seen = set(spec["categories"])
             vals = out[col].dropna().astype(str)
             issues[col] = {"unseen_categories": int((~vals.isin(seen)).sum())}

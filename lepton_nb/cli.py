@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_cli.ipynb #2b54f7bd
 from __future__ import annotations
-import argparse, sys, time
+import argparse, os, sys, time
 from pathlib import Path
 from .core import LeptonError
 
@@ -68,7 +68,7 @@ def _score(args) -> int:
 
 def _serve(args) -> int:
     from lepton_nb.serve import serve
-    serve(args.model_dir, args.host, args.port, args.max_batch)
+    serve(args.model_dir, args.host, args.port, args.max_batch, args.max_body_bytes)
     return 0
 
 def _templates(args) -> int:
@@ -92,7 +92,8 @@ def parser() -> argparse.ArgumentParser:
     ra.add_argument("--workers", type=int, default=2, help="reports run at the same time (default 2)")
     for s in (r, ra):
         s.add_argument("--out", default="reports/_build", help="output folder (default reports/_build)")
-        s.add_argument("--timeout", type=int, default=900, help="seconds one notebook cell may run before the report fails (default 900)")
+        s.add_argument("--timeout", type=int, default=1800,
+                       help="seconds one client's report may take in all: data, query and notebook (default 1800)")
     t = sub.add_parser("templates", help="list the solution templates and what each needs")
     pr = sub.add_parser("profile", help="data quality only: load, clean and profile a client's data")
     pr.add_argument("config", help="the client's YAML config")
@@ -105,19 +106,31 @@ def parser() -> argparse.ArgumentParser:
     sv = sub.add_parser("serve", help="serve a model bundle over HTTP: GET /health, GET /schema, POST /score")
     sv.add_argument("model_dir"); sv.add_argument("--host", default="127.0.0.1"); sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--max-batch", type=int, default=1000, help="most records in one request (default 1000)")
+    sv.add_argument("--max-body-bytes", type=int, default=10_000_000, help="largest request body (default 10,000,000)")
     sc.set_defaults(run=_score); sv.set_defaults(run=_serve)
     for s in (r, ra, t, pr): s.add_argument("--templates", default=None, help="templates folder (default: reports/templates)")
+    for s in (r, ra, pr):
+        s.add_argument("--data-root", action="append", default=[], metavar="DIR",
+                       help="a folder whose files configs may name, beyond each config's own folder (repeatable; "
+                            "also LEPTON_NB_DATA_ROOTS)")
     r.set_defaults(run=_report); ra.set_defaults(run=_report_all); t.set_defaults(run=_templates)
     pr.set_defaults(run=_profile); dd.set_defaults(run=_demo_data)
     return p
 
+def _add_data_roots(folders:list[str]) -> None:
+    "Name `--data-root` folders in LEPTON_NB_DATA_ROOTS, so that report workers and kernels see them too."
+    if not folders: return
+    known = [r for r in os.environ.get("LEPTON_NB_DATA_ROOTS", "").split(os.pathsep) if r]
+    os.environ["LEPTON_NB_DATA_ROOTS"] = os.pathsep.join(known + [str(Path(f).resolve()) for f in folders])
+
 def main(argv:list[str]|None=None) -> int:
     "Entry point of `lepton-nb`; expected problems print their message and return 1."
     args = parser().parse_args(argv)
+    _add_data_roots(getattr(args, "data_root", []))
     try: return args.run(args)
     except LeptonError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("interrupted: no report was replaced", file=sys.stderr)
+        print("interrupted: stopped at once; no report or output file was replaced", file=sys.stderr)
         return 130

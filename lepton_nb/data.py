@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_data.ipynb #f8851e6a
 from __future__ import annotations
-import csv, hashlib, re, sqlite3, tempfile
+import csv, hashlib, os, re, sqlite3, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -15,9 +15,10 @@ from sklearn.metrics import roc_auc_score
 from .core import DataError
 
 # %% auto #0
-__all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'ident', 'literal', 'Source', 'file_sha256', 'Warehouse',
-           'frame_sha256', 'Dedup', 'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate',
-           'join_coverage', 'detect_pii', 'mask', 'Profile', 'profile']
+__all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'ident', 'literal', 'sql_expression', 'select_statement',
+           'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256', 'Dedup',
+           'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'detect_pii', 'mask',
+           'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -27,6 +28,73 @@ def ident(name:str) -> str:
 def literal(value) -> str:
     "A SQL string literal."
     return "'" + str(value).replace("'", "''") + "'"
+
+# %% ../nbs/02_data.ipynb #242cd7be
+def _first_line(err) -> str:
+    "A DuckDB error's message up to its suggestions, without its class prefix or the offending line's content."
+    keep = []
+    for line in (l.strip() for l in str(err).strip().splitlines()):
+        if line.startswith(("Possible Solution", "file =", "LINE ")): break
+        if line and not line.startswith("Original Line"): keep.append(line)
+    return " ".join(keep).split("Error: ", 1)[-1][:400]
+
+def _tokens(text:str) -> list[tuple[int, str, str]]:
+    "DuckDB's tokens of `text`: (position, kind, text)."
+    import duckdb
+    spans = duckdb.tokenize(text)
+    ends = [p for p, _ in spans[1:]] + [len(text)]
+    return [(p, kind.name, text[p:e].strip()) for (p, kind), e in zip(spans, ends)]
+
+def sql_expression(text:str, # SQL from a config, e.g. a cleaning filter
+                   where:str, # where it came from, for the message, e.g. "cleaning step 2, filter"
+                  ) -> str:
+    "`text` when DuckDB parses it as exactly one expression, with no comment, no ';', balanced parentheses."
+    import duckdb
+    hint = (f"{where} takes one SQL condition over the table's columns, "
+            "e.g. \"age >= 18 and home <> 'other'\" (no ';', no comments)")
+    def refused(why): return DataError(f"{where}: {why}: {text[:200]!r}", hint)
+    if not text.strip(): raise refused("the condition is empty")
+    depth = 0
+    for _, kind, tok in _tokens(text):
+        if kind == "comment": raise refused("a comment would cut off the rest of the statement")
+        if kind != "operator": continue
+        if ";" in tok: raise refused("';' would end the statement and start another")
+        depth += tok.count("(") - tok.count(")")
+        if depth < 0: raise refused("a ')' closes a parenthesis the condition did not open")
+    if depth: raise refused("a '(' is never closed")
+    try:
+        statements = duckdb.extract_statements(f"select (\n{text}\n)")
+        # exactly one expression: no list, no set operation, no LIMIT
+        if hasattr(duckdb, "SQLExpression"): duckdb.SQLExpression(text)
+    except duckdb.Error as e: raise refused(f"not one SQL expression ({_first_line(e)})") from None
+    if [s.type.name for s in statements] != ["SELECT"]: raise refused("not one SQL expression")
+    return text
+
+def select_statement(query:str, # the config's query
+                     where:str="the query", # where it came from, for the message
+                    ) -> str:
+    "`query` without its trailing ';' when DuckDB parses it as exactly one SELECT statement."
+    import duckdb
+    hint = ("write one SELECT (or WITH ... SELECT) over the warehouse's tables: no ';' between statements, "
+            "no COPY, SET, ATTACH, PRAGMA, INSTALL, CREATE or INSERT")
+    try: statements = duckdb.extract_statements(query)
+    except duckdb.Error as e: raise DataError(f"{where} is not valid SQL: {_first_line(e)}", hint) from None
+    kinds = [s.type.name for s in statements]
+    if kinds != ["SELECT"]:
+        raise DataError(f"{where} must be exactly one SELECT statement; it holds {len(kinds)}: "
+                        f"{', '.join(kinds) or 'nothing'}", hint)
+    ends = [p for p, kind, tok in _tokens(query) if kind == "operator" and ";" in tok]
+    return query[:ends[0]] if ends else query  # one statement: only its end (and comments) can follow a ';'
+
+def _run_one(con, sql:str, kind:str, params=None):
+    "Run `sql` only when DuckDB parses it as one statement of `kind`: a last check on SQL around config text."
+    import duckdb
+    kinds = [s.type.name for s in duckdb.extract_statements(sql)]
+    if kinds != [kind]:
+        raise DataError(f"refused to run SQL built from the config: expected one {kind} statement, "
+                        f"got {', '.join(kinds)}",
+                        "check the config's filters and query")
+    return con.execute(sql, params) if params else con.execute(sql)
 
 # %% ../nbs/02_data.ipynb #6b1a1bcb
 FORMATS = ("csv", "tsv", "parquet", "jsonl", "sqlite", "duckdb")
@@ -69,6 +137,31 @@ def file_sha256(path:Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
     return h.hexdigest()
 
+# %% ../nbs/02_data.ipynb #f466feb9
+def data_roots(extra=()) -> list[Path]:
+    "The data roots the user named: `extra` (e.g. from `--data-root`) and LEPTON_NB_DATA_ROOTS, resolved."
+    named = [*extra, *os.environ.get("LEPTON_NB_DATA_ROOTS", "").split(os.pathsep)]
+    return [Path(r).expanduser().resolve() for r in named if str(r).strip()]
+
+def resolve_source(base:Path, # the client's folder: where its YAML file is
+                   path:str, # the source's path from the config
+                   roots=(), # data roots named by the user, besides LEPTON_NB_DATA_ROOTS
+                  ) -> Path:
+    "`path` resolved with its symlinks, or a DataError when it leaves `base` and every named data root."
+    base, given = Path(base).resolve(), Path(path)
+    hint = ("move the file into the client's folder, or name its folder as a data root with --data-root DIR "
+            "or the LEPTON_NB_DATA_ROOTS environment variable")
+    try: resolved = (given if given.is_absolute() else base / given).resolve()
+    except (OSError, RuntimeError, ValueError) as e:  # a symlink loop, a NUL byte
+        raise DataError(f"source path {str(path)[:200]!r} cannot be resolved: {e}", hint) from None
+    if any(resolved.is_relative_to(r) for r in data_roots(roots)): return resolved
+    if given.is_absolute():
+        raise DataError(f"source path {path!r}: absolute paths are accepted only inside a data root", hint)
+    if not resolved.is_relative_to(base):
+        raise DataError(f"source path {path!r} leads outside the client's folder {base} (to {resolved})",
+                        hint)
+    return resolved
+
 # %% ../nbs/02_data.ipynb #1060b178
 class Warehouse:
     "One client's DuckDB database: sources become tables, cleaning runs in SQL, a query makes the modelling table."
@@ -76,6 +169,7 @@ class Warehouse:
         import duckdb
         self._tmp = None if path else tempfile.TemporaryDirectory(prefix="lepton-warehouse-")
         self.path = Path(path) if path else Path(self._tmp.name) / "warehouse.duckdb"
+        self.memory_limit = memory_limit
         self.con = duckdb.connect(str(self.path))
         self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
         self.con.execute("SET preserve_insertion_order = false")
@@ -88,9 +182,25 @@ class Warehouse:
         self.con.close()
         if self._tmp: self._tmp.cleanup()
 
+    def lock(self) -> Warehouse:
+        "Switch DuckDB's file access off and freeze its settings: from here on SQL sees the warehouse only."
+        if not self.locked:
+            self.con.execute("SET enable_external_access = false")
+            self.con.execute("SET lock_configuration = true")
+        return self
+
+    @property
+    def locked(self) -> bool:
+        "Whether file access is off and the settings are frozen, as DuckDB itself reports it."
+        access, frozen = self.con.execute("select current_setting('enable_external_access'), "
+                                          "current_setting('lock_configuration')").fetchall()[0]
+        return not access and bool(frozen)
+
     @property
     def tables(self) -> list[str]:
-        return [r[0] for r in self.con.execute("select table_name from information_schema.tables where table_schema = 'main'").fetchall()]
+        sql = ("select table_name from information_schema.tables "
+               "where table_catalog = current_database() and table_schema = 'main'")  # not temp tables
+        return [r[0] for r in self.con.execute(sql).fetchall()]
 
     def columns(self, table:str) -> list[str]:
         "The columns of `table`, or a DataError listing the tables there are."
@@ -107,18 +217,23 @@ class Warehouse:
         self.con.unregister("_frame")
         return self._fingerprint(name, {"input": name, "source": origin, "sha256": frame_sha256(df)})
 
-    def add(self, name:str, source:Source, base:Path=Path(".")) -> dict:
-        "Load a source (its path relative to `base`) as table `name`; a DataError names the file when it cannot."
+    def add(self, name:str, source:Source, base:Path=Path("."), roots=()) -> dict:
+        "Load a source (its path relative to `base`, the client's folder) as table `name`, or a DataError naming the file."
         import duckdb
-        path = (Path(base) / source.path).resolve()
+        if self.locked:
+            raise DataError(f"{source.path}: the warehouse is locked", "load every source before cleaning and the query")
+        path, kind = resolve_source(base, source.path, roots), source.kind()
         if not path.is_file(): raise DataError(f"{path}: file not found", "check 'path'; it is relative to the client's YAML file")
-        kind = source.kind()
+        if kind in ("csv", "tsv", "parquet", "jsonl") and any(c in str(path) for c in "*?[]{}"):
+            raise DataError(f"{path}: DuckDB would read a path with * ? [ ] {{ }} as a pattern of several files",
+                            "rename the file or its folder")
         try:
             if kind in ("csv", "tsv"): self._add_csv(name, path, source, "\t" if kind == "tsv" and not source.delimiter else source.delimiter or ",")
             elif kind == "parquet": self.con.execute(f"create or replace table {ident(name)} as select * from read_parquet({literal(path)})")
             elif kind == "jsonl": self.con.execute(f"create or replace table {ident(name)} as select * from read_json({literal(path)}, format='newline_delimited')")
             elif kind == "sqlite": self._add_sqlite(name, path, source.table)
             else: self._add_duckdb(name, path, source.table)
+        except duckdb.InterruptException: raise DataError(f"{path}: loading was interrupted", _INTERRUPTED) from None
         except duckdb.Error as e:
             raise DataError(f"{path}: cannot be read as {kind}: {_first_line(e)}", "check the file's format, delimiter and encoding") from None
         if self.count(name) == 0: raise DataError(f"{path}: the table is empty", "give the source at least one data row")
@@ -131,13 +246,16 @@ class Warehouse:
                              f"header={str(source.header).lower()}, encoding={literal(source.encoding)}, "
                              # text stays text: DuckDB would otherwise turn yes/no columns into booleans
                              "auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR'])")
+        except duckdb.InterruptException: raise
         except duckdb.Error as e:
             where = _ragged_line(path, delimiter, source.encoding)
             raise DataError(f"{path}: cannot be read as CSV: {where or _first_line(e)}",
                             "fix that line, or set 'delimiter', 'encoding' or 'header' for this source") from None
 
     def _add_sqlite(self, name, path, table):
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        "Copy a table of a SQLite file opened read-only (Python's SQLite has no file functions: views read no files)."
+        db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+        try:
             have = [r[0] for r in db.execute("select name from sqlite_master where type in ('table', 'view')")]
             if table not in have: raise DataError(f"{path}: no table {table!r}", f"tables in the file: {', '.join(have) or '(none)'}")
             chunks = pd.read_sql_query(f"select * from {ident(table)}", db, chunksize=200_000)
@@ -145,14 +263,27 @@ class Warehouse:
                 self.con.register("_chunk", chunk)
                 self.con.execute(f"create or replace table {ident(name)} as select * from _chunk" if i == 0 else f"insert into {ident(name)} select * from _chunk")
                 self.con.unregister("_chunk")
+        except (sqlite3.Error, pd.errors.DatabaseError) as e:
+            raise DataError(f"{path}: cannot read table {table!r} as sqlite: {str(e)[:300]}",
+                            "check the file and its table") from None
+        finally: db.close()
 
     def _add_duckdb(self, name, path, table):
-        self.con.execute(f"attach {literal(path)} as _src (read_only)")
+        "Copy a table of a DuckDB file in Arrow batches, through a read-only connection of its own with file access off."
+        import duckdb
+        config = {"enable_external_access": False, "memory_limit": self.memory_limit}
+        src = duckdb.connect(str(path), read_only=True, config=config)
         try:
-            have = [r[0] for r in self.con.execute("select table_name from information_schema.tables where table_catalog = '_src'").fetchall()]
+            sql = "select table_name from information_schema.tables where table_schema = 'main'"
+            have = [r[0] for r in src.execute(sql).fetchall()]
             if table not in have: raise DataError(f"{path}: no table {table!r}", f"tables in the file: {', '.join(have) or '(none)'}")
-            self.con.execute(f"create or replace table {ident(name)} as select * from _src.{ident(table)}")
-        finally: self.con.execute("detach _src")
+            rel = src.sql(f"select * from {ident(table)}")
+            reader = rel.to_arrow_reader if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch  # DuckDB 2 or 1
+            batches = reader(100_000)
+            self.con.register("_batches", batches)
+            try: self.con.execute(f"create or replace table {ident(name)} as select * from _batches")
+            finally: self.con.unregister("_batches")
+        finally: src.close()
 
     def _fingerprint(self, name, info) -> dict:
         info.update(rows=self.count(name), columns=len(self.columns(name)))
@@ -164,13 +295,7 @@ class Warehouse:
         self.columns(table)
         return self.con.execute(f"select * from {ident(table)}").df()
 
-def _first_line(err) -> str:
-    "A DuckDB error's message up to its suggestions, without its class prefix or the offending line's content."
-    keep = []
-    for line in (l.strip() for l in str(err).strip().splitlines()):
-        if line.startswith(("Possible Solution", "file =", "LINE ")): break
-        if line and not line.startswith("Original Line"): keep.append(line)
-    return " ".join(keep).split("Error: ", 1)[-1][:400]
+_INTERRUPTED = "the run's time limit passed, or it was stopped: make the step cheaper, or allow more time"
 
 def frame_sha256(df:pd.DataFrame) -> str:
     "A SHA-256 over a frame's column names and values."
@@ -235,8 +360,17 @@ def _log(step:CleaningStep, column, before, after, changed, note="") -> dict:
     return {"table": step.table, "action": step.action, "column": column, "rows_before": before, "rows_after": after,
             "values_changed": int(changed), "note": note}
 
-def _rebuild(wh:Warehouse, table:str, select:str) -> None:
-    wh.con.execute(f"create or replace table {ident(table)} as {select}")
+def _rebuild(wh:Warehouse, table:str, select:str, params=None) -> None:
+    _run_one(wh.con, f"create or replace table {ident(table)} as {select}", "CREATE", params)
+
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+            "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+
+def _is_numeric(wh:Warehouse, table:str, col:str) -> bool:
+    sql = ("select data_type from information_schema.columns where table_catalog = current_database() "
+           "and table_schema = 'main' and table_name = ? and column_name = ?")
+    kind = wh.con.execute(sql, [table, col]).fetchall()[0][0]
+    return kind.split("(")[0] in _NUMERIC
 
 def _coerce(wh:Warehouse, step:CleaningStep) -> list[dict]:
     t, rows, out = ident(step.table), wh.count(step.table), []
@@ -264,11 +398,42 @@ def _missing(wh:Warehouse, step:CleaningStep) -> list[dict]:
         elif policy == "indicator":
             _rebuild(wh, step.table, f"select *, cast({ident(col)} is null as integer) as {ident(col + '_missing')} from {t}")
         else:
-            numeric = wh.con.execute(f"select {ident(col)} from {t} limit 0").description[0][1] in ("DOUBLE", "BIGINT", "INTEGER", "FLOAT", "DECIMAL", "HUGEINT", "SMALLINT")
-            fill = f"(select {'median' if numeric else 'mode'}({ident(col)}) from {t})"
+            fill = f"(select {'median' if _is_numeric(wh, step.table, col) else 'mode'}({ident(col)}) from {t})"
             _rebuild(wh, step.table, f"select * replace (coalesce({ident(col)}, {fill}) as {ident(col)}) from {t}")
         out.append(_log(step, col, before, wh.count(step.table), nulls, policy))
     return out
+
+def _normalize(wh:Warehouse, step:CleaningStep) -> list[dict]:
+    t, before, out = ident(step.table), wh.count(step.table), []
+    for col in step.normalize:
+        if _is_numeric(wh, step.table, col):
+            raise DataError(f"table {step.table!r}: normalize is for text categories; column {col!r} is numeric",
+                            f"take {col!r} out of normalize (coerce it to text first if its numbers are really codes)")
+        new = f"lower(regexp_replace({_as_text(col)}, '\\s+', ' ', 'g'))"
+        changed = wh.con.execute(f"select count(*) from {t} where {ident(col)} is distinct from {new}").fetchone()[0]
+        _rebuild(wh, step.table, f"select * replace ({new} as {ident(col)}) from {t}")
+        out.append(_log(step, col, before, before, changed))
+    return out
+
+def _clip(wh:Warehouse, step:CleaningStep) -> list[dict]:
+    t, before, out = ident(step.table), wh.count(step.table), []
+    for col, (lo, hi) in step.clip.items():
+        c = ident(col)
+        if not _is_numeric(wh, step.table, col):
+            raise DataError(f"table {step.table!r}: clip is for numbers; column {col!r} is not numeric",
+                            f"coerce {col!r} to number in an earlier step, or take it out of clip")
+        qlo, qhi = wh.con.execute(f"select quantile_cont({c}, ?), quantile_cont({c}, ?) from {t}", [lo, hi]).fetchall()[0]
+        if qlo is None: out.append(_log(step, col, before, before, 0, "no values")); continue
+        changed = wh.con.execute(f"select count(*) from {t} where {c} < ? or {c} > ?", [qlo, qhi]).fetchall()[0][0]
+        _rebuild(wh, step.table, f"select * replace (greatest(least({c}, ?), ?) as {c}) from {t}", [qhi, qlo])
+        out.append(_log(step, col, before, before, changed, f"to [{qlo:.4g}, {qhi:.4g}]"))
+    return out
+
+def _filter(wh:Warehouse, step:CleaningStep) -> list[dict]:
+    before, condition = wh.count(step.table), sql_expression(step.filter, "filter")
+    delete = f"delete from {ident(step.table)} where not coalesce((\n{condition}\n), false)"  # newlines end no comment
+    _run_one(wh.con, delete, "DELETE")
+    return [_log(step, None, before, wh.count(step.table), before - wh.count(step.table), step.filter)]
 
 def _clean_step(wh:Warehouse, step:CleaningStep) -> list[dict]:
     "Run one cleaning step; return its log rows."
@@ -287,34 +452,21 @@ def _clean_step(wh:Warehouse, step:CleaningStep) -> list[dict]:
             _rebuild(wh, step.table, f"select * from {t} qualify row_number() over (partition by {', '.join(map(ident, d.keys))} {order}) = 1")
         after = wh.count(step.table)
         return [_log(step, None if step.drop_duplicates == "all" else ", ".join(step.drop_duplicates.keys), before, after, before - after)]
-    if step.action == "coerce": return _coerce(wh, step)
-    if step.action == "missing": return _missing(wh, step)
-    if step.action == "normalize":
-        out = []
-        for col in step.normalize:
-            new = f"lower(regexp_replace({_as_text(col)}, '\\s+', ' ', 'g'))"
-            changed = wh.con.execute(f"select count(*) from {t} where {ident(col)} is distinct from {new}").fetchone()[0]
-            _rebuild(wh, step.table, f"select * replace ({new} as {ident(col)}) from {t}")
-            out.append(_log(step, col, before, before, changed))
-        return out
-    if step.action == "clip":
-        out = []
-        for col, (lo, hi) in step.clip.items():
-            qlo, qhi = wh.con.execute(f"select quantile_cont({ident(col)}, {lo}), quantile_cont({ident(col)}, {hi}) from {t}").fetchone()
-            changed = wh.con.execute(f"select count(*) from {t} where {ident(col)} < {qlo} or {ident(col)} > {qhi}").fetchone()[0]
-            _rebuild(wh, step.table, f"select * replace (greatest(least({ident(col)}, {qhi}), {qlo}) as {ident(col)}) from {t}")
-            out.append(_log(step, col, before, before, changed, f"to [{qlo:.4g}, {qhi:.4g}]"))
-        return out
-    wh.con.execute(f"delete from {t} where not coalesce(({step.filter}), false)")
-    return [_log(step, None, before, wh.count(step.table), before - wh.count(step.table), step.filter)]
+    actions = {"coerce": _coerce, "missing": _missing, "normalize": _normalize, "clip": _clip, "filter": _filter}
+    return actions[step.action](wh, step)
 
 def clean(wh:Warehouse, steps:list[CleaningStep]) -> pd.DataFrame:
-    "Run the declared cleaning steps in order; one log row per step and column."
+    "Lock the warehouse, then run the declared cleaning steps in order; one log row per step and column."
     import duckdb
+    wh.lock()
     rows = []
     for i, step in enumerate(steps, start=1):
+        what = f"cleaning step {i} ({step.action} on {step.table!r})"
         try: rows += [{"step": i, **r} for r in _clean_step(wh, step)]
-        except duckdb.Error as e: raise DataError(f"cleaning step {i} ({step.action} on {step.table!r}) failed: {_first_line(e)}") from None
+        except DataError as e: raise DataError(f"{what}: {e.problem}", e.hint) from None
+        except duckdb.InterruptException:
+            raise DataError(f"{what} was interrupted before it finished", _INTERRUPTED) from None
+        except duckdb.Error as e: raise DataError(f"{what} failed: {_first_line(e)}") from None
     return pd.DataFrame(rows, columns=["step", "table", "action", "column", "rows_before", "rows_after", "values_changed", "note"])
 
 # %% ../nbs/02_data.ipynb #964a52cc
@@ -336,15 +488,46 @@ def canonical_order(df:pd.DataFrame) -> pd.DataFrame:
     order = np.argsort(pd.util.hash_pandas_object(df, index=False).to_numpy(), kind="stable")
     return df.iloc[order].reset_index(drop=True)
 
-def integrate(wh:Warehouse, query:str|None, keys:dict[str, list[str]]|None=None) -> pd.DataFrame:
-    "The modelling table: the query's result (or the only table), after checking declared keys; rows in a content-fixed order."
+def _cell_limit(max_cells:int|None=None) -> int:
+    "The most cells (rows × columns) a result may bring into pandas: `max_cells`, LEPTON_NB_MAX_CELLS or 200 million."
+    raw = max_cells if max_cells is not None else os.environ.get("LEPTON_NB_MAX_CELLS", "200_000_000")
+    try: limit = int(raw)
+    except ValueError: limit = 0
+    if limit < 1:
+        raise DataError(f"the cell limit {str(raw)[:40]!r} is not a positive whole number",
+                        "set LEPTON_NB_MAX_CELLS to a number of cells, e.g. 200000000")
+    return limit
+
+def _fetch(wh:Warehouse, select:str, max_cells:int) -> pd.DataFrame:
+    "One SELECT's result as a frame: materialised by DuckDB first (under its memory limit), refused over max_cells."
+    columns = len(wh.con.execute(f"select * from (\n{select}\n) limit 0").description)
+    max_rows = max(max_cells // columns, 1)
+    try:
+        create = f"create or replace temp table _lepton_result as select * from (\n{select}\n) limit {max_rows + 1}"
+        _run_one(wh.con, create, "CREATE")
+        if wh.con.execute("select count(*) from temp._lepton_result").fetchone()[0] > max_rows:
+            raise DataError(f"the query's result has more than {max_rows:,} rows × {columns} columns, over the limit of "
+                            f"{max_cells:,} cells that may be loaded into memory",
+                            "a join without a condition is a cross join that multiplies rows: check that every join "
+                            "has its ON or USING; if the result really is this large, raise LEPTON_NB_MAX_CELLS")
+        return wh.con.execute("select * from temp._lepton_result").df()
+    finally: wh.con.execute("drop table if exists temp._lepton_result")
+
+def integrate(wh:Warehouse, query:str|None, keys:dict[str, list[str]]|None=None,
+              max_cells:int|None=None, # most rows × columns for pandas (LEPTON_NB_MAX_CELLS or 200 million)
+             ) -> pd.DataFrame:
+    "Lock the warehouse, check declared keys, and return the query's result (or the only table), rows in a fixed order."
     import duckdb
-    check_keys(wh, keys or {})
-    if query is None:
-        if len(wh.tables) != 1: raise DataError(f"{len(wh.tables)} tables ({', '.join(wh.tables)}) need a query that joins them")
-        return canonical_order(wh.frame(wh.tables[0]))
-    wh.con.execute("set enable_external_access = false")
-    try: df = wh.con.execute(query).df()
+    wh.lock()
+    limit = _cell_limit(max_cells)
+    try:
+        check_keys(wh, keys or {})
+        if query is None:
+            if len(wh.tables) != 1: raise DataError(f"{len(wh.tables)} tables ({', '.join(wh.tables)}) need a query that joins them")
+            df = _fetch(wh, f"select * from {ident(wh.tables[0])}", limit)
+        else: df = _fetch(wh, select_statement(query), limit)
+    except duckdb.InterruptException:
+        raise DataError("the query was interrupted before it finished", _INTERRUPTED) from None
     except duckdb.Error as e: raise DataError(f"the query failed: {_first_line(e)}", f"the query sees the tables: {', '.join(wh.tables)}") from None
     if df.empty: raise DataError("the query returned no rows", "check its joins and filters")
     return canonical_order(df)
@@ -369,18 +552,60 @@ _PII_VALUE = {"e-mail addresses": re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re
               "phone numbers": re.compile(r"^\+?[\d\s().-]{7,20}$"),
               "national ids": re.compile(r"^\d{3}-\d{2}-\d{4}$"),
               "street addresses": re.compile(r"^\d+\s+\w+(\s\w+)*\s(street|st|avenue|ave|road|rd|lane|ln|drive|dr|way)\.?$", re.I)}
+_PII_INSIDE = {"e-mail addresses": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"),
+               "national ids": re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")}
+_PHONE = re.compile(r"(?<![\w.,+-])(?:\+\d{1,3}[ .-]?|\(\d{1,4}\)[ .-]?)?\d{2,6}(?:[ .-]\d{2,6}){1,4}(?![\w-]|[.,]\d)")
+# dates and times, thousands like 1 234 567, IP addresses: digits in groups that are not phone numbers
+_NOT_PHONE = re.compile(r"^(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$|\d{1,3}([ .,])\d{3}(\2\d{3})*$"
+                        r"|\d{1,3}(\.\d{1,3}){3}$)")
+_UP, _LOW = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
+# one name: Maria, O'Brien, McDonald, Jean-Luc
+_GIVEN = f"[{_UP}][{_LOW}]{{0,2}}['’]?[{_UP}]?[{_LOW}]+(?:-[{_UP}][{_LOW}]+)?"
+_PARTICLE = "(?:van|von|de|der|den|del|da|di|du|la|le|bin|al) "
+_PERSON = re.compile(f"^{_GIVEN}(?: [{_UP}]\\.)?(?: (?:{_PARTICLE})*{_GIVEN}){{1,2}}$")  # 2-3 names, maybe an initial
 
-def detect_pii(df:pd.DataFrame, declared=(), sample:int=1000) -> dict[str, str]:
-    "Columns holding personal data, with the reason: declared, by column name, or by their values."
+def _has_phone(text:str) -> bool:
+    "Whether `text` holds a phone number: 7 to 15 digits after a + or an area code, or in 3+ groups."
+    for m in _PHONE.finditer(text):
+        s = m.group()
+        digits = sum(ch.isdigit() for ch in s)
+        if not 7 <= digits <= 15 or _NOT_PHONE.match(s): continue
+        seps = set(re.findall(r"[ .-]", re.sub(r"^(\+\d{1,3}|\(\d{1,4}\))[ .-]?", "", s)))
+        if "." in seps and len(seps) > 1: continue  # decimals in a row, like 12.50 13.70
+        if s[0] in "+(" or len(re.findall(r"\d+", s)) >= 3 or (s[0] == "0" and digits >= 10): return True
+    return False
+
+def _pii_in_values(values:pd.Series) -> str|None:
+    "Why text values hold personal data (most look like it, any contains it, or they look like names), or None."
+    if not len(values): return None
+    for kind, pattern in _PII_VALUE.items():
+        hits = values.str.match(pattern)
+        if kind == "phone numbers": hits &= values.str.count(r"\d").ge(7) & ~values.str.match(_NOT_PHONE)
+        if hits.mean() > 0.5: return f"values look like {kind}"
+    for kind, pattern in _PII_INSIDE.items():
+        if values.str.contains(pattern).any(): return f"values contain {kind}"
+    if values.map(_has_phone).any(): return "values contain phone numbers"
+    named = values[values.str.match(_PERSON)]
+    if len(named) >= 0.3 * len(values) and named.nunique() >= 20: return "values look like person names"
+    return None
+
+def _is_flag(s:pd.Series) -> bool:
+    "Whether a column only says yes or no (like `phone_service`): named like personal data, but it holds none."
+    values = s.dropna().astype(str).str.strip().str.lower()
+    return len(values) > 0 and values.isin(["yes", "no", "y", "n", "true", "false", "0", "1"]).all()
+
+def detect_pii(df:pd.DataFrame, declared=(), sample:int=5000) -> dict[str, str]:
+    "Columns holding personal data, with the reason: declared, by column name, or by their (first `sample`) values."
     found = {c: "declared in pii_columns" for c in declared if c in df}
     for col in df.columns:
         if col in found: continue
-        if _PII_NAME.search(str(col)): found[col] = "personal data by its name"; continue
-        if not (pd.api.types.is_object_dtype(df[col]) or pd.api.types.is_string_dtype(df[col])): continue
-        values = df[col].dropna().astype(str).head(sample)
-        for kind, pattern in _PII_VALUE.items():
-            digits_ok = kind != "phone numbers" or values.str.count(r"\d").ge(7).mean() > 0.5
-            if len(values) and values.str.match(pattern).mean() > 0.5 and digits_ok: found[col] = f"values look like {kind}"; break
+        s = df[col]
+        if _PII_NAME.search(str(col)) and not _is_flag(s): found[col] = "personal data by its name"; continue
+        text = (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
+                or isinstance(s.dtype, pd.CategoricalDtype))
+        if not text: continue  # numbers, dates and booleans are never personal data by their values
+        why = _pii_in_values(s.dropna().astype(str).head(sample))
+        if why: found[col] = why
     return found
 
 def mask(df:pd.DataFrame, columns) -> pd.DataFrame:

@@ -4,19 +4,18 @@
 
 # %% ../nbs/03_preprocess.ipynb #e311b0a8
 from __future__ import annotations
+import numbers
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from .core import DataError
 
 # %% auto #0
-__all__ = ['column_kinds', 'Preprocessor', 'train_valid_test_split']
+__all__ = ['MISSING', 'INPUT_LIMIT', 'column_kinds', 'Preprocessor', 'train_valid_test_split']
 
 # %% ../nbs/03_preprocess.ipynb #a9e9d070
 def column_kinds(df:pd.DataFrame) -> dict[str, list[str]]:
@@ -31,10 +30,10 @@ def column_kinds(df:pd.DataFrame) -> dict[str, list[str]]:
     return kinds
 
 # %% ../nbs/03_preprocess.ipynb #b522d0ca
-def _date_parts(s:pd.Series) -> pd.DataFrame:
-    "Numeric parts of a datetime column; hour only when times are present."
+def _date_parts(s:pd.Series, hour:bool|None=None) -> pd.DataFrame:
+    "Numeric parts of a datetime column; hour when times are present (or when `hour` says so)."
     parts = {"year": s.dt.year, "month": s.dt.month, "day": s.dt.day, "dayofweek": s.dt.day_of_week}
-    if (s.dt.hour.fillna(0) != 0).any(): parts["hour"] = s.dt.hour
+    if hour or (hour is None and (s.dt.hour.fillna(0) != 0).any()): parts["hour"] = s.dt.hour
     return pd.DataFrame({f"{s.name}_{k}": v.astype("float64") for k, v in parts.items()}, index=s.index)
 
 def _str_columns(df:pd.DataFrame) -> pd.DataFrame:
@@ -45,6 +44,33 @@ def _as_category_strings(s:pd.Series) -> pd.Series:
     "Categories as Python strings, with every kind of gap (None, NaN, pd.NA) as np.nan."
     return s.astype(object).where(s.notna(), np.nan).map(lambda v: v if v is np.nan or isinstance(v, str) else str(v))
 
+# %% ../nbs/03_preprocess.ipynb #ea394437
+MISSING = "(missing)"  # the level a gap in a categorical column becomes
+INPUT_LIMIT = 1e6  # model inputs are clipped to ±INPUT_LIMIT: extreme but finite values still give finite scores
+
+def _frequent_levels(s:pd.Series, min_frequency=5, max_categories=20) -> tuple[list[str], bool]:
+    "(levels that keep their own column, in OneHotEncoder's order; whether other levels are pooled) for one column."
+    counts = s.value_counts()
+    levels = sorted(counts.index)
+    n = counts.loc[levels].to_numpy() if levels else np.zeros(0, int)
+    rare = np.zeros(len(levels), dtype=bool)
+    if min_frequency is not None:
+        rare = n < (min_frequency if isinstance(min_frequency, numbers.Integral) else min_frequency * len(s))
+    if max_categories is not None and max_categories < len(levels) - rare.sum() + 1:
+        keep = max_categories - 1  # the pooled column counts as one of max_categories
+        if keep == 0: rare[:] = True
+        else: rare[np.argsort(n, kind="mergesort")[:-keep]] = True
+    return [v for v, r in zip(levels, rare) if not r], bool(rare.any())
+
+def _one_hot(s:pd.Series, levels:list[str], pooled:bool) -> np.ndarray:
+    "One float64 column per kept level, then one for every other value (rare or unseen) when `pooled`."
+    codes = pd.Index(levels, dtype=object).get_indexer(s.to_numpy(dtype=object))
+    out = np.zeros((len(s), len(levels) + int(pooled)))
+    rows = np.flatnonzero(codes >= 0)
+    out[rows, codes[rows]] = 1.0
+    if pooled: out[codes < 0, -1] = 1.0
+    return out
+
 # %% ../nbs/03_preprocess.ipynb #731eb86a
 class Preprocessor(TransformerMixin, BaseEstimator):
     "Turn a pandas frame into a float32 matrix: impute, standardise, one-hot; fitted on training data only."
@@ -54,14 +80,15 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                 ):
         self.max_categories, self.min_frequency = max_categories, min_frequency
 
-    def _expand(self, df:pd.DataFrame) -> pd.DataFrame:
+    def _expand(self, df:pd.DataFrame, fitted:bool=True) -> pd.DataFrame:
         "The frame with flags as 0/1, dates as parts and categories as strings."
         out = {}
         for col in df.columns:
             s = df[col]
             if col in self.kinds_["boolean"]: out[col] = s.astype("float64")
             elif col in self.kinds_["datetime"]:
-                out.update(_date_parts(pd.to_datetime(s, errors="coerce")).to_dict("series"))
+                hour = f"{col}_hour" in self.numeric_ if fitted else None
+                out.update(_date_parts(pd.to_datetime(s, errors="coerce"), hour).to_dict("series"))
             elif col in self.kinds_["categorical"]: out[col] = _as_category_strings(s)
             else: out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
         return pd.DataFrame(out, index=df.index)
@@ -77,6 +104,14 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                             "give the data the same columns the model was trained on")
         return _str_columns(df[self.columns_])
 
+    def _numbers(self, wide:pd.DataFrame) -> np.ndarray:
+        "The numeric part of the wide frame as float64, or a DataError naming columns with infinite values."
+        X = wide[self.numeric_].to_numpy(dtype=np.float64)
+        bad = [c for c, b in zip(self.numeric_, np.isinf(X).any(axis=0)) if b]
+        if bad: raise DataError(f"column(s) {', '.join(map(repr, bad[:10]))}: infinite values",
+                                "replace them by finite numbers or leave them empty")
+        return X
+
     def fit(self, X:pd.DataFrame, y=None):
         "Learn imputation values, scales and categories from `X` (the training split)."
         self.fit_transform(X)
@@ -89,22 +124,33 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         self.columns_ = list(X.columns)
         X = _str_columns(X)
         self.kinds_ = column_kinds(X)
-        wide = self._expand(X)
+        wide = self._expand(X, fitted=False)
         cats = self.kinds_["categorical"]
-        nums = [c for c in wide.columns if c not in cats]
-        steps = []
-        if nums: steps.append(("numeric", make_pipeline(
-            SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True), StandardScaler()), nums))
-        if cats: steps.append(("categorical", make_pipeline(
-            SimpleImputer(strategy="constant", fill_value="(missing)", keep_empty_features=True),
-            OneHotEncoder(handle_unknown="infrequent_if_exist", max_categories=self.max_categories,
-                          min_frequency=self.min_frequency, sparse_output=False)), cats))
-        self.transformer_ = ColumnTransformer(steps, verbose_feature_names_out=False)
-        out = self.transformer_.fit_transform(wide).astype(np.float32)
-        self.feature_names_out_ = np.asarray(self.transformer_.get_feature_names_out(), dtype=object)
-        self.feature_groups_ = self._groups(wide.columns)
+        self.numeric_ = [c for c in wide.columns if c not in cats]
+        self.fill_, self.indicator_ = np.zeros(0), np.zeros(0, dtype=np.int64)
+        self.mean_, self.scale_ = np.zeros(0), np.ones(0)
+        if self.numeric_:  # scikit-learn's imputer and scaler learn the numbers; only their results are kept
+            imputer = SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)
+            scaler = StandardScaler().fit(imputer.fit_transform(self._numbers(wide)))
+            self.fill_ = imputer.statistics_.astype(np.float64)
+            self.indicator_ = imputer.indicator_.features_.astype(np.int64)
+            self.mean_, self.scale_ = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+        self.categories_, self.infrequent_ = {}, []
+        for c in cats:  # rare levels are pooled before any encoding: the fitted state never holds them
+            levels, pooled = _frequent_levels(wide[c].fillna(MISSING), self.min_frequency, self.max_categories)
+            self.categories_[c] = levels
+            if pooled: self.infrequent_.append(c)
+        self._finish()
+        return self._matrix(wide)
+
+    def _finish(self):
+        "Output names and groups from the fitted state."
+        names = self.numeric_ + [f"missingindicator_{self.numeric_[i]}" for i in self.indicator_]
+        for c, levels in self.categories_.items():
+            names += [f"{c}_{v}" for v in levels] + ([f"{c}_infrequent_sklearn"] if c in self.infrequent_ else [])
+        self.feature_names_out_ = np.asarray(names, dtype=object)
+        self.feature_groups_ = self._groups(self.numeric_ + list(self.categories_))
         self.n_features_in_ = len(self.columns_)
-        return out
 
     def _groups(self, wide_columns) -> np.ndarray:
         "The input column each output column comes from."
@@ -115,15 +161,72 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             return source.get(best, best)
         return np.asarray([origin(n) for n in self.feature_names_out_], dtype=object)
 
+    def _matrix(self, wide:pd.DataFrame) -> np.ndarray:
+        "Model inputs from the wide frame: scaled numbers and gap flags, then one-hot blocks; clipped, float32."
+        X = self._numbers(wide)
+        gaps = np.isnan(X)
+        X = np.hstack([np.where(gaps, self.fill_, X), gaps[:, self.indicator_].astype(np.float64)])
+        blocks = [(X - self.mean_) / self.scale_]
+        for c, levels in self.categories_.items():
+            blocks.append(_one_hot(wide[c].fillna(MISSING), levels, c in self.infrequent_))
+        return np.clip(np.hstack(blocks), -INPUT_LIMIT, INPUT_LIMIT).astype(np.float32)
+
     def transform(self, X:pd.DataFrame) -> np.ndarray:
         "The float32 model inputs for `X`, using only what was learned in `fit`."
-        check_is_fitted(self, "transformer_")
-        return self.transformer_.transform(self._expand(self._check_columns(X))).astype(np.float32)
+        check_is_fitted(self, "feature_names_out_")
+        return self._matrix(self._expand(self._check_columns(X)))
 
     def get_feature_names_out(self, input_features=None):
         "Names of the output columns."
-        check_is_fitted(self, "transformer_")
+        check_is_fitted(self, "feature_names_out_")
         return self.feature_names_out_
+
+    def state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        "The fitted state as JSON values and float/int arrays: everything `from_state` needs, nothing that runs."
+        check_is_fitted(self, "feature_names_out_")
+        meta = {"max_categories": self.max_categories, "min_frequency": self.min_frequency, "columns": self.columns_,
+                "kinds": self.kinds_, "numeric": self.numeric_, "categories": self.categories_,
+                "infrequent": self.infrequent_}
+        return meta, {"fill": self.fill_, "indicator": self.indicator_, "mean": self.mean_, "scale": self.scale_}
+
+    @classmethod
+    def from_state(cls, meta:dict, arrays) -> Preprocessor:
+        "A fitted Preprocessor rebuilt from `state()`'s output; a DataError when the parts do not fit together."
+        try:
+            pre = cls(meta["max_categories"], meta["min_frequency"])
+            pre.columns_, pre.kinds_, pre.numeric_ = list(meta["columns"]), dict(meta["kinds"]), list(meta["numeric"])
+            pre.categories_ = {c: list(v) for c, v in meta["categories"].items()}
+            pre.infrequent_ = list(meta["infrequent"])
+            pre.fill_, pre.mean_, pre.scale_ = (np.asarray(arrays[k], dtype=np.float64) for k in ("fill", "mean", "scale"))
+            pre.indicator_ = np.asarray(arrays["indicator"], dtype=np.int64)
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            raise DataError(f"preprocessor state: a part is missing or of the wrong type ({e!r})",
+                            "save the model again") from None
+        _check_state(pre)
+        pre._finish()
+        return pre
+
+# %% ../nbs/03_preprocess.ipynb #8aa31840
+def _check_state(pre:Preprocessor) -> Preprocessor:
+    "`pre` when its rebuilt parts fit together (names, kinds, array sizes, finite numbers); else a DataError."
+    problems, kinds = [], pre.kinds_
+    if set(kinds) != {"numeric", "boolean", "datetime", "categorical"} \
+            or not {str(c) for v in kinds.values() for c in v} <= {str(c) for c in pre.columns_}:
+        problems.append("the column kinds do not match the columns")
+    if list(pre.categories_) != list(kinds.get("categorical", [])) \
+            or not set(pre.infrequent_) <= set(pre.categories_) \
+            or any(not isinstance(v, str) for levels in pre.categories_.values() for v in levels):
+        problems.append("the category levels do not match the categorical columns")
+    n, arrays = len(pre.numeric_), (pre.fill_, pre.mean_, pre.scale_, pre.indicator_)
+    if any(a.ndim != 1 for a in arrays) or len(pre.fill_) != n \
+            or not len(pre.mean_) == len(pre.scale_) == n + len(pre.indicator_) \
+            or ((pre.indicator_ < 0) | (pre.indicator_ >= n)).any():
+        problems.append("the array sizes do not match the numeric columns")
+    elif not all(np.isfinite(a).all() for a in arrays[:3]) or (pre.scale_ == 0).any():
+        problems.append("the imputation values or scales are not finite non-zero numbers")
+    if problems:
+        raise DataError(f"preprocessor state: {'; '.join(problems)}", "save the model again with this lepton_nb")
+    return pre
 
 # %% ../nbs/03_preprocess.ipynb #eb2eeaab
 def train_valid_test_split(*arrays,

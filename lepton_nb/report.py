@@ -4,13 +4,15 @@
 
 # %% ../nbs/08_report.ipynb #3f3b0221
 from __future__ import annotations
-import copy, hashlib, html, json, os, platform, re, shutil, subprocess, sys, tempfile, time, traceback
+import copy, ctypes, errno, hashlib, html, json, os, platform, re, reprlib, shutil, signal, subprocess, sys, tempfile
+import threading, time, traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 import numpy as np
 import pandas as pd
 import yaml
@@ -18,32 +20,36 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 import lepton_nb
 from .core import ConfigError, DataError, LeptonError, devices, progress
 from .datasets import DATASETS, dataset_info
-from .data import CleaningStep, Profile, Source, Warehouse, clean, detect_pii, file_sha256, integrate, join_coverage, profile
+from .data import (CleaningStep, Profile, Source, Warehouse, clean, detect_pii, file_sha256, integrate, join_coverage,
+                            profile, resolve_source, select_statement)
 from .evaluate import drivers as permutation_drivers
+from .render import code, esc, for_clients, page, sanitize
 from .solutions import SOLUTIONS, BinaryCase, binary_target, run_binary_case
 
 # %% auto #0
-__all__ = ['RECORD_MIME', 'HEADLINE', 'ReportError', 'DataConfig', 'ClientConfig', 'LoadedConfig', 'templates_dir', 'load_config',
-           'ClientData', 'load_client_data', 'jsonable', 'record', 'read_records', 'environment', 'BinaryReport',
-           'render_html', 'kernel_name', 'check_target', 'client_profile', 'run_report', 'report_all', 'write_index',
-           'list_templates']
+__all__ = ['MAX_CONFIG_BYTES', 'RECORD_MIME', 'HEADLINE', 'ReportError', 'DataConfig', 'ClientConfig', 'read_yaml',
+           'LoadedConfig', 'templates_dir', 'load_config', 'RunLimit', 'ClientData', 'load_client_data', 'jsonable',
+           'record', 'read_records', 'environment', 'BinaryReport', 'render_html', 'kernel_name', 'output_folder',
+           'check_target', 'client_profile', 'run_report', 'report_all', 'write_index', 'list_templates']
 
 # %% ../nbs/08_report.ipynb #03566e8d
 class ReportError(LeptonError):
     "A report could not be produced: a template cell failed, or the kernel died or hung."
 
 _IDENT = r"^[A-Za-z_][A-Za-z0-9_]*$"
+_NAME_MAX = 200  # longest column, table or class name a config may give
+_LIST_MAX = 200  # most sources, cleaning steps or columns a config may list
 
 class DataConfig(BaseModel):
     "Where the client's data come from and how they are cleaned, joined and protected."
     model_config = ConfigDict(extra="forbid")
     dataset: str|None = Field(None, description="a public data set shipped by a package, e.g. modeldata/credit_data (its table is 'data')")
-    sources: dict[str, Source]|None = Field(None, description="table name -> file (CSV, TSV, Parquet, JSON lines, SQLite or DuckDB table)")
-    cleaning: list[CleaningStep] = Field([], description="declared cleaning steps, run in order inside the warehouse")
-    keys: dict[str, list[str]] = Field({}, description="table -> the columns that identify one row; checked to be unique before the query")
-    query: str|None = Field(None, description="DuckDB SQL over the tables that gives the modelling table")
-    pii_columns: list[str] = Field([], description="columns holding personal data, beyond those found automatically")
-    allow_columns: list[str] = Field([], description="columns to keep in the model although the profile would leave them out")
+    sources: dict[str, Source]|None = Field(None, max_length=50, description="table name -> file (CSV, TSV, Parquet, JSON lines, SQLite or DuckDB table)")
+    cleaning: list[CleaningStep] = Field([], max_length=_LIST_MAX, description="declared cleaning steps, run in order inside the warehouse")
+    keys: dict[str, list[str]] = Field({}, max_length=50, description="table -> the columns that identify one row; checked to be unique before the query")
+    query: str|None = Field(None, max_length=100_000, description="DuckDB SQL over the tables that gives the modelling table")
+    pii_columns: list[str] = Field([], max_length=_LIST_MAX, description="columns holding personal data, beyond those found automatically")
+    allow_columns: list[str] = Field([], max_length=_LIST_MAX, description="columns to keep in the model although the profile would leave them out")
 
     @field_validator("dataset")
     @classmethod
@@ -61,9 +67,9 @@ class DataConfig(BaseModel):
     @field_validator("query")
     @classmethod
     def _one_select(cls, v):
-        if v is not None and (not re.match(r"^\s*(select|with)\b", v, re.I) or ";" in v.strip().rstrip(";")):
-            raise ValueError("must be one SELECT (or WITH ... SELECT) statement")
-        return v
+        if v is None: return v
+        try: return select_statement(v, "the query")
+        except DataError as e: raise ValueError(f"{e.problem}; {e.hint}") from None
 
     @model_validator(mode="after")
     def _one_origin(self):
@@ -80,15 +86,62 @@ class DataConfig(BaseModel):
 class ClientConfig(BaseModel):
     "A client's report config: who, which solution, which data, which target."
     model_config = ConfigDict(extra="forbid")
-    customer: str = Field(pattern=r"^[a-z0-9-]+$", description="lower-case id: letters, digits, '-'; names the output folder")
-    name: str = Field(min_length=1, description="the client's name as shown in the report")
-    solution: str = Field(description="a template in reports/templates/")
+    customer: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64,
+                          description="lower-case id of at most 64 letters, digits and '-'; names the output folder")
+    name: str = Field(min_length=1, max_length=200, description="the client's name as shown in the report")
+    solution: str = Field(max_length=64, description="a template in reports/templates/")
     data: DataConfig
-    target: str = Field(min_length=1, description="the column to predict")
-    positive: str|int|bool = Field(description="the class the report is about (default, disease, churn, ...)")
-    group: str|None = Field(None, description="a column to compare groups on (fairness); kept out of the model's inputs")
-    seed: int = Field(0, description="seed for splits and models")
+    target: str = Field(min_length=1, max_length=_NAME_MAX, description="the column to predict")
+    positive: Annotated[str, Field(max_length=_NAME_MAX)]|int|bool = Field(
+        description="the class the report is about (default, disease, churn, ...)")
+    group: str|None = Field(None, max_length=_NAME_MAX,
+                            description="a column to compare groups on (fairness); kept out of the model's inputs")
+    seed: int = Field(0, ge=0, lt=2**31, description="seed for splits and models")
     params: dict[str, Any] = Field({}, description="parameters of the solution template")
+
+# %% ../nbs/08_report.ipynb #fe403aa6
+MAX_CONFIG_BYTES = 1_000_000
+
+class _StrictLoader(yaml.SafeLoader):
+    "PyYAML's safe loader, refusing aliases and repeated keys."
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.MarkedYAMLError(problem="aliases (*name) are not allowed in a client config",
+                                       problem_mark=mark)
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            if isinstance(key, (str, int, float, bool)) and key in seen:
+                raise yaml.MarkedYAMLError(problem=f"key {_short(key)} is given twice", problem_mark=key_node.start_mark)
+            if isinstance(key, (str, int, float, bool)): seen.add(key)
+        return super().construct_mapping(node, deep)
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring, _SHORT.maxother, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxlevel = 80, 80, 6, 6, 2
+
+def _short(value) -> str:
+    "A repr of `value` cut to a readable length, however large the value."
+    return _SHORT.repr(value)
+
+def read_yaml(path:Path):
+    "The YAML document in `path`, or a ConfigError naming the file, the line and the problem."
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: {size:,} bytes; a client config may have at most {MAX_CONFIG_BYTES:,}",
+                          "keep data in data files and name them under data.sources")
+    raw = path.read_bytes()
+    try: text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: not UTF-8 text: byte 0x{raw[e.start]:02x} on line {line} cannot be read as UTF-8",
+                          "save the file as UTF-8 (e.g. from Latin-1 or Windows-1252 in your editor)") from None
+    try: return yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {str(e)[:600]}", "fix the YAML at the line shown") from None
 
 # %% ../nbs/08_report.ipynb #27ef37f7
 class LoadedConfig:
@@ -96,7 +149,9 @@ class LoadedConfig:
     def __init__(self, config:ClientConfig, path:Path, template:Path, params:BaseModel):
         self.config, self.path, self.template, self.params = config, path, template, params
     def __getattr__(self, name): return getattr(self.config, name)
-    def source_path(self, name:str) -> Path: return (self.path.parent / self.config.data.sources[name].path).resolve()
+    def source_path(self, name:str) -> Path:
+        "The source's file: inside the config's folder or a named data root, symlinks resolved."
+        return resolve_source(self.path.parent, self.config.data.sources[name].path)
 
 def _where(loc) -> str:
     "A pydantic error location as a dotted key."
@@ -111,8 +166,9 @@ def _explain(err:ValidationError, model, prefix:str="") -> str:
             lines.append(f"key '{key}': unknown key; allowed here: {', '.join(_allowed(model, e['loc']))}")
         elif e["type"] == "missing": lines.append(f"key '{key}': missing (required)")
         else:
-            got = "" if isinstance(e.get("input"), dict) else f"; got {e.get('input')!r}"
+            got = "" if isinstance(e.get("input"), dict) else f"; got {_short(e.get('input'))}"
             lines.append(f"key '{key or '(top level)'}': {e['msg'].removeprefix('Value error, ')}{got}"[:300])
+    if len(lines) > 20: lines = lines[:20] + [f"... and {len(lines) - 20} more problems"]
     return "\n  ".join(lines)
 
 def _allowed(model, loc) -> list[str]:
@@ -139,26 +195,77 @@ def load_config(path, templates:Path|None=None, need_template:bool=True) -> Load
     "Read and check a client's YAML config; every problem is a ConfigError naming the file and the key."
     path = Path(path).resolve()
     if not path.is_file(): raise ConfigError(f"{path}: config file not found", "check the path; configs live in reports/customers/")
-    try: raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e: raise ConfigError(f"{path}: not valid YAML: {e}", "fix the YAML syntax at the line shown") from None
+    raw = read_yaml(path)
     if not isinstance(raw, dict): raise ConfigError(f"{path}: expected a mapping of keys (customer, name, solution, data, target, positive)")
-    try: cfg = ClientConfig(**raw)
+    try: cfg = ClientConfig.model_validate(raw)
     except ValidationError as e: raise ConfigError(f"{path}:\n  {_explain(e, ClientConfig)}", "fix these keys; see reports/customers/*.yaml for examples") from None
     templates = templates or templates_dir(path)
     template = templates / f"{cfg.solution}.ipynb"
     if cfg.solution not in SOLUTIONS or (need_template and not template.is_file()):
         known = sorted(p.stem for p in templates.glob("*.ipynb")) if templates.is_dir() else []
         raise ConfigError(f"{path}: key 'solution': no template {cfg.solution!r} in {templates}", f"use one of: {', '.join(known) or '(none found)'}")
-    try: params = SOLUTIONS[cfg.solution](**cfg.params)
+    try: params = SOLUTIONS[cfg.solution].model_validate(cfg.params)
     except ValidationError as e:
         raise ConfigError(f"{path}:\n  {_explain(e, SOLUTIONS[cfg.solution], 'params.')}",
                           f"see `lepton-nb templates` for the parameters of {cfg.solution}") from None
     loaded = LoadedConfig(cfg, path, template, params)
     for name, src in (cfg.data.sources or {}).items():
-        if not loaded.source_path(name).is_file():
-            raise ConfigError(f"{path}: key 'data.sources.{name}.path': file {src.path!r} does not exist (looked for {loaded.source_path(name)})",
+        key = f"{path}: key 'data.sources.{name}.path'"
+        try: found = loaded.source_path(name)
+        except DataError as e: raise ConfigError(f"{key}: {e.problem}", e.hint) from None
+        if not found.is_file():
+            raise ConfigError(f"{key}: file {src.path!r} does not exist (looked for {found})",
                               "paths are relative to the YAML file's folder")
     return loaded
+
+# %% ../nbs/08_report.ipynb #243ad039
+class RunLimit:
+    "One wall-clock limit for a whole report, and the stoppers that end its running stage early."
+    def __init__(self, seconds:float):
+        self.seconds, self.end, self.reason = seconds, time.monotonic() + seconds, None
+        self._stoppers, self._lock = [], threading.Lock()
+
+    def left(self) -> float:
+        "Seconds left before the limit."
+        return max(0.0, self.end - time.monotonic())
+
+    @contextmanager
+    def stopping(self, stopper):
+        "Within the block, a stop calls `stopper()` (e.g. a DuckDB connection's `interrupt`)."
+        with self._lock: self._stoppers.append(stopper)
+        try: yield
+        finally:
+            with self._lock: self._stoppers.remove(stopper)
+
+    def stop(self, reason:str) -> None:
+        "Stop the running stage, because of `reason` ('time limit' or 'interrupted')."
+        with self._lock: self.reason, stoppers = self.reason or reason, list(self._stoppers)
+        for stopper in stoppers:
+            try: stopper()
+            except Exception: pass  # the stage may have finished meanwhile
+
+    def run(self, fn, what:str):
+        "`fn()` in a worker thread, stopped past the limit (ReportError) or on Ctrl-C (KeyboardInterrupt)."
+        out = {}
+        def work():
+            try: out["value"] = fn()
+            except BaseException as e: out["error"] = e
+        worker = threading.Thread(target=work, name=f"lepton-nb: {what}", daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive() and self.left() > 0: worker.join(min(0.2, self.left() + 0.01))
+        except KeyboardInterrupt:
+            self.stop("interrupted")
+            worker.join(30)
+            raise
+        if worker.is_alive() or self.reason == "time limit":
+            self.stop("time limit")
+            worker.join(30)
+            raise ReportError(f"the report passed its time limit of {self.seconds:.0f} s while {what}, and was stopped",
+                              "raise --timeout if the data are simply large; a query without a join condition "
+                              "(a cross join) or a slow template cell are the usual causes")
+        if "error" in out: raise out["error"]
+        return out["value"]
 
 # %% ../nbs/08_report.ipynb #3aff5a36
 @dataclass
@@ -169,11 +276,11 @@ class ClientData:
     cleaning: pd.DataFrame
     tables: pd.DataFrame
 
-def load_client_data(cfg:LoadedConfig, memory_limit:str="1GB") -> ClientData:
+def load_client_data(cfg:LoadedConfig, memory_limit:str="1GB", limit:RunLimit|None=None) -> ClientData:
     "Build the client's warehouse from its sources, run the declared cleaning and the query; every problem names the config."
     d = cfg.data
     try:
-        with Warehouse(memory_limit=memory_limit) as wh:
+        with Warehouse(memory_limit=memory_limit) as wh, (limit.stopping(wh.con.interrupt) if limit else nullcontext()):
             if d.dataset:
                 info = dataset_info(d.dataset)
                 wh.add_frame("data", info.load(), origin=f"dataset {info.name} ({info.source})")
@@ -226,6 +333,7 @@ class BinaryReport:
     @classmethod
     def start(cls, config_path, output_dir) -> "BinaryReport":
         "Load and check the config and data, then fit and evaluate the case."
+        for_clients()  # strings from the data are shown as they are in tables and figures
         t = time.perf_counter()
         cfg = load_config(config_path, need_template=False)  # the runner has found the template already
         data = load_client_data(cfg)
@@ -254,12 +362,18 @@ class BinaryReport:
             display(Markdown("**Cleaning.** The declared steps, in order, with the rows and values each changed:"))
             display(d.cleaning.set_index("step"))
         if self.profile.excluded:
-            items = "\n".join(f"- `{c}`: {why}" for c, why in self.profile.excluded.items())
+            items = "\n".join(f"- {code(c)}: {esc(why)}" for c, why in self.profile.excluded.items())
             display(Markdown("**Left out of the model.** These columns are not used as inputs (the config can allow one "
                              f"explicitly under `data.allow_columns`):\n\n{items}"))
         if self.profile.pii:
             display(Markdown(f"**Personal data.** {len(self.profile.pii)} column(s) hold personal data; their values are masked "
                              "everywhere in this report and they are not model inputs unless allowed."))
+
+    def header(self, title:str, what:str, predicts:str="predicts {target} = {positive}") -> None:
+        "Display the report's title, the client's name, what the model is and what it predicts, all escaped."
+        from IPython.display import Markdown, display
+        said = predicts.format(target=code(self.cfg.target), positive=code(self.case.positive))
+        display(Markdown(f"# {esc(title)}\n\n**{esc(self.cfg.name)}** · {esc(what)} · {said}"))
 
     def headline(self) -> str:
         "The held-out result in one plain sentence, honest about the baseline."
@@ -267,7 +381,7 @@ class BinaryReport:
         verdict = (f"This is clearly better than the no-skill baseline (AUC {m['baseline_test_auc']:.2f})." if c.beats_baseline else
                    f"**This is not clearly better than a no-skill baseline (AUC {m['baseline_test_auc']:.2f}); the model should not be used for decisions.**")
         return (f"On {m['n_test']:,} held-out cases the model never saw, the {c.model_name} ranks a random "
-                f"'{c.positive}' case above a random other case {m['test_auc']:.0%} of the time (AUC {m['test_auc']:.3f}). {verdict}")
+                f"'{esc(c.positive)}' case above a random other case {m['test_auc']:.0%} of the time (AUC {m['test_auc']:.3f}). {verdict}")
 
     def comparison_table(self) -> pd.DataFrame:
         "The candidate models with their validation AUC; the chosen one first."
@@ -317,7 +431,7 @@ class BinaryReport:
         if self.cfg.group:
             groups = self.data.frame.loc[c.X_test.index, self.cfg.group]
             fair = explain.group_rates(groups, c.y_test, c.p_test, c.cutoff)
-            display(Markdown(f"**Groups compared: `{self.cfg.group}`** (not a model input). At the cut-off, the share flagged, the "
+            display(Markdown(f"**Groups compared: {code(self.cfg.group)}** (not a model input). At the cut-off, the share flagged, the "
                              "true-positive rate and the false-positive rate per group, with ratios to the most favourable group. Ratios far "
                              "from 1 deserve review; they do not by themselves show unfairness, and equalising one rate usually moves another."))
             display(fair.set_index("group").round(3))
@@ -342,22 +456,6 @@ class BinaryReport:
         return metrics
 
 # %% ../nbs/08_report.ipynb #72e385e7
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><style>{css}</style></head>
-<body><header><div class="client">{client}</div><div class="meta">{meta}</div></header>
-<main>{body}</main>
-<footer>{footer}</footer></body></html>
-"""
-_CSS = """body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1d2330;max-width:980px;margin:0 auto;padding:0 24px 48px;line-height:1.5}
-header{border-bottom:3px solid #2f5597;padding:20px 0 10px;margin-bottom:12px;display:flex;justify-content:space-between;align-items:baseline}
-header .client{font-size:1.1em;font-weight:600;color:#2f5597}header .meta,footer{color:#667;font-size:.85em}
-footer{border-top:1px solid #ccd;margin-top:40px;padding-top:10px}
-h1{font-size:1.9em;margin:.4em 0}h2{font-size:1.35em;margin-top:1.6em;border-bottom:1px solid #e3e6ee}
-table{border-collapse:collapse;margin:10px 0;font-size:.9em}th,td{border-bottom:1px solid #e3e6ee;padding:4px 10px;text-align:right}
-th{background:#f3f5fa}td:first-child,th:first-child{text-align:left}img{max-width:100%}
-.jp-OutputArea-output pre{background:#f7f8fb;padding:8px;overflow-x:auto}"""
-
 def _client_cells(nb):
     "The notebook without parameters cells, record outputs, warnings and papermill metadata."
     nb = copy.deepcopy(nb)
@@ -374,9 +472,7 @@ def render_html(nb, client:str, title:str, footer:str="") -> str:
     exporter = HTMLExporter(template_name="basic", exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True, exclude_anchor_links=True)
     body, _ = exporter.from_notebook_node(_client_cells(nb))
-    stamp = datetime.now(timezone.utc).strftime("%d %B %Y")
-    return _PAGE.format(title=html.escape(title), css=_CSS, client=html.escape(client), meta=f"Generated {stamp}",
-                        body=body, footer=html.escape(footer))
+    return page(title, client, body, meta=datetime.now(timezone.utc).strftime("Generated %d %B %Y"), footer=footer)
 
 # %% ../nbs/08_report.ipynb #022b8aee
 def kernel_name() -> str:
@@ -406,14 +502,55 @@ def _failure(err, customer:str) -> ReportError:
     return ReportError(f"{customer}: the notebook kernel {kind}: {type(err).__name__}: {err}",
                        "look for a cell that runs too long or uses too much memory; raise --timeout if it is just slow")
 
-def _swap_into_place(new:Path, final:Path) -> None:
-    "Replace `final` by `new`, keeping the old folder until the new one is in place."
-    old = final.with_name(f".{final.name}.old")
-    if old.exists(): shutil.rmtree(old)
-    if final.exists(): final.rename(old)
-    new.rename(final)
-    if old.exists(): shutil.rmtree(old)
+# %% ../nbs/08_report.ipynb #4719365a
+def _os_reason(err:OSError, path:Path) -> str:
+    "An OSError in words, with the path's length when it is too long."
+    if err.errno == errno.ENAMETOOLONG: return f"the path is too long for the file system ({len(str(path))} characters)"
+    return err.strerror or type(err).__name__
 
+def output_folder(out_dir, customer:str|None=None) -> Path:
+    "The output folder, created if missing, with `customer`'s report folder checked; a ConfigError if unusable."
+    out = Path(out_dir).expanduser().absolute()
+    try:
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"--out {out}: is a file, not a folder", "give a folder; it is created when missing")
+        out.mkdir(parents=True, exist_ok=True)
+        Path(tempfile.mkdtemp(prefix=f".{customer or 'lepton-nb'}.", dir=out)).rmdir()  # can we write there?
+    except OSError as e:
+        raise ConfigError(f"--out {out}: cannot write reports there: {_os_reason(e, out)}",
+                          "choose a folder you can write to, with a shorter path") from None
+    if customer: _check_report_folder(out / customer)
+    return out
+
+def _check_report_folder(final:Path) -> None:
+    "Recover a report left in `.<customer>.old` by a crash; refuse a file or a link where the folder belongs."
+    old = final.with_name(f".{final.name}.old")
+    if old.is_dir() and not old.is_symlink():
+        if not final.exists() and not final.is_symlink(): old.rename(final)
+        else: shutil.rmtree(old)
+    if final.is_symlink() or (final.exists() and not final.is_dir()):
+        raise ConfigError(f"{final}: a {'link' if final.is_symlink() else 'file'} is where this client's report folder belongs",
+                          "move or delete it; lepton-nb writes a folder there")
+
+def _exchange(a:Path, b:Path) -> bool:
+    "Swap two folders in one atomic step (Linux renameat2); False where the system cannot."
+    try: renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError): return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    AT_FDCWD, RENAME_EXCHANGE = -100, 2
+    return renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE) == 0
+
+def _swap_into_place(new:Path, final:Path) -> None:
+    "Put `new` at `final` in one step; the old report is removed only after."
+    if not final.exists(): new.rename(final)
+    elif _exchange(new, final): shutil.rmtree(new)  # `new` now holds the old report
+    else:
+        old = final.with_name(f".{final.name}.old")
+        final.rename(old)
+        new.rename(final)
+        shutil.rmtree(old)
+
+# %% ../nbs/08_report.ipynb #37e1aeb0
 def check_target(cfg:LoadedConfig, data:pd.DataFrame) -> None:
     "A DataError naming the config file and key when the target or the positive class does not fit the data."
     try: binary_target(data, cfg.target, cfg.positive)
@@ -427,28 +564,60 @@ def client_profile(cfg:LoadedConfig, data:ClientData) -> Profile:
     pii = detect_pii(data.frame, cfg.data.pii_columns)
     return profile(data.frame, cfg.target, y, pii, cfg.data.allow_columns, data.tables)
 
-def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, timeout:int=900) -> dict:
-    "Produce DIR/<customer>/ (report.html, report.ipynb, metrics.json, manifest.json, model/) from a client config."
-    import nbformat, papermill
+# %% ../nbs/08_report.ipynb #b7a0b9f0
+def _kernel_pids() -> set[int]:
+    "Process ids of the Jupyter kernels this process has started."
+    import psutil
+    pids = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "ipykernel_launcher" in " ".join(child.cmdline()): pids.add(child.pid)
+        except psutil.Error: pass
+    return pids
+
+def _kill(pids) -> None:
+    "Kill each kernel with the processes it started (a kernel leads its own process group)."
+    for pid in pids:
+        try: os.killpg(pid, signal.SIGKILL)
+        except OSError:
+            try: os.kill(pid, signal.SIGKILL)
+            except OSError: pass
+
+def _execute(cfg:LoadedConfig, work:Path, limit:RunLimit) -> None:
+    "Run the template into `work/report.ipynb` in a fresh kernel that a stop kills."
+    import papermill
+    name, before = kernel_name(), _kernel_pids()
+    with limit.stopping(lambda: _kill(_kernel_pids() - before)):
+        papermill.execute_notebook(str(cfg.template), str(work / "report.ipynb"), kernel_name=name, progress_bar=False,
+                                   parameters={"config_path": str(cfg.path), "output_dir": str(work)}, cwd=str(work),
+                                   execution_timeout=max(1, int(limit.left()) + 1), start_timeout=120)
+
+def _keep_failed(work:Path, out_dir:Path, customer:str) -> None:
+    "Copy a failed run's notebook to DIR/_failed/<customer>/ for the team."
+    if (work / "report.ipynb").exists():
+        failed = out_dir / "_failed" / customer
+        failed.mkdir(parents=True, exist_ok=True)
+        shutil.copy(work / "report.ipynb", failed / "report.ipynb")
+
+def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, timeout:int=1800) -> dict:
+    "Produce DIR/<customer>/ (report.html, report.ipynb, metrics.json, manifest.json, model/) within `timeout` seconds."
+    import nbformat
     from papermill.exceptions import PapermillExecutionError
-    started, stages, t = datetime.now(timezone.utc), {}, time.perf_counter()
+    started, stages, t, limit = datetime.now(timezone.utc), {}, time.perf_counter(), RunLimit(timeout)
     cfg = load_config(config_path, templates)
-    loaded = load_client_data(cfg)
+    out_dir = output_folder(out_dir, cfg.customer)
+    loaded = limit.run(lambda: load_client_data(cfg, limit=limit), "loading the data")
     data, inputs = loaded.frame, loaded.inputs
     check_target(cfg, data)
     stages["check_config_and_data"], t = time.perf_counter() - t, time.perf_counter()
-    out_dir = Path(out_dir).resolve(); out_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{cfg.customer}.", dir=out_dir))
     try:
-        try:
-            papermill.execute_notebook(str(cfg.template), str(work / "report.ipynb"), kernel_name=kernel_name(), progress_bar=False,
-                                       parameters={"config_path": str(cfg.path), "output_dir": str(work)}, cwd=str(work),
-                                       execution_timeout=timeout, start_timeout=120)
+        try: limit.run(lambda: _execute(cfg, work, limit), "running the notebook")
+        except (ReportError, KeyboardInterrupt):
+            _keep_failed(work, out_dir, cfg.customer)
+            raise
         except Exception as err:
-            if (work / "report.ipynb").exists():
-                failed = out_dir / "_failed" / cfg.customer
-                failed.mkdir(parents=True, exist_ok=True)
-                shutil.copy(work / "report.ipynb", failed / "report.ipynb")
+            _keep_failed(work, out_dir, cfg.customer)
             if isinstance(err, (PapermillExecutionError, TimeoutError, RuntimeError)) or "DeadKernel" in type(err).__name__:
                 raise _failure(err, cfg.customer) from None
             raise
@@ -458,8 +627,9 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
         if "metrics" not in records or not (work / "model" / "checksums.json").exists():
             raise ReportError(f"{cfg.customer}: template {cfg.template.name} ran but did not record metrics and save the model",
                               "end the template with report.finish()")
-        footer = f"{cfg.name} · {cfg.solution.replace('_', ' ')} · lepton_nb {lepton_nb.__version__} · every figure is measured on data the model never saw"
-        (work / "report.html").write_text(render_html(nb, cfg.name, f"{cfg.name} — {cfg.solution.replace('_', ' ')}", footer), encoding="utf-8")
+        kind = cfg.solution.replace('_', ' ')
+        footer = f"{cfg.name} · {kind} · lepton_nb {lepton_nb.__version__} · every figure is measured on data the model never saw"
+        (work / "report.html").write_text(render_html(nb, cfg.name, f"{cfg.name} — {kind}", footer), encoding="utf-8")
         metrics = {"customer": cfg.customer, "name": cfg.name, "solution": cfg.solution, "metrics": records["metrics"],
                    "generated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
         (work / "metrics.json").write_text(json.dumps(metrics, indent=2))
@@ -469,7 +639,7 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
                     "config": {"path": str(cfg.path), "sha256": file_sha256(cfg.path)},
                     "parameters": cfg.params.model_dump(), "seed": cfg.seed, "inputs": inputs,
                     "environment": records.get("environment"), "started": started.isoformat(timespec="seconds"),
-                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                    "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "time_limit_seconds": timeout,
                     "stages_seconds": {**stages, **{f"notebook.{k}": v for k, v in (records.get("stages") or {}).items()}}}
         (work / "manifest.json").write_text(json.dumps(jsonable(manifest), indent=2))
         final = out_dir / cfg.customer
@@ -493,14 +663,15 @@ def _report_one(config_path:str, out_dir:str, templates:str|None, timeout:int) -
             "metrics": None, "path": None, "error": error, "config": str(config_path)}
 
 def report_all(folder="reports/customers", out_dir="reports/_build", workers:int=2, templates:Path|None=None,
-               timeout:int=900, verbose:bool|None=None) -> list[dict]:
+               timeout:int=1800, verbose:bool|None=None) -> list[dict]:
     "Run every client config in `folder` in isolated worker processes; write DIR/index.html; return the summaries."
     configs = sorted(Path(folder).glob("*.yaml"))
     if not configs: raise ConfigError(f"{folder}: no client configs (*.yaml) found", "put one YAML file per client in this folder")
-    out_dir = Path(out_dir).resolve(); out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = output_folder(out_dir)
     args = [(str(c.resolve()), str(out_dir), str(templates) if templates else None, timeout) for c in configs]
     summaries = []
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"), max_tasks_per_child=1) as pool:
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"), max_tasks_per_child=1)
+    try:
         futures = [pool.submit(_report_one, *a) for a in args]
         bar = progress(as_completed(futures), total=len(futures), desc="client reports", disable=None if verbose is not False else True)
         for f in bar:
@@ -508,6 +679,10 @@ def report_all(folder="reports/customers", out_dir="reports/_build", workers:int
             except Exception as e: s = {"customer": "?", "status": "failed", "error": f"worker process died: {e}", "metrics": None}
             summaries.append(s)
             bar.set_postfix_str(f"{s['customer']}: {s['status']}")
+    except KeyboardInterrupt:  # the workers got Ctrl-C too and stop their own reports
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     summaries.sort(key=lambda s: s["customer"])
     write_index(out_dir, summaries)
     (out_dir / "summary.json").write_text(json.dumps(jsonable(summaries), indent=2))
@@ -528,11 +703,10 @@ def write_index(out_dir:Path, summaries:list[dict]) -> Path:
     head = "".join(f"<th>{h}</th>" for h in ("customer", "name", "solution", "status", *HEADLINE[:4], ""))
     body = (f"<h1>Client reports</h1><p>{sum(s['status'] == 'ok' for s in summaries)} of {len(summaries)} reports succeeded.</p>"
             f"<table><tr>{head}</tr>{''.join(rows)}</table>")
-    page = _PAGE.format(title="lepton_nb client reports", css=_CSS + ".failed{color:#b00020;font-weight:600}pre{text-align:left;white-space:pre-wrap;font-size:.8em}",
-                        client="lepton_nb", meta=datetime.now(timezone.utc).strftime("Generated %d %B %Y %H:%M UTC"), body=body,
-                        footer="Metrics are on each client's held-out test split.")
+    meta = datetime.now(timezone.utc).strftime("Generated %d %B %Y %H:%M UTC")
     path = Path(out_dir) / "index.html"
-    path.write_text(page, encoding="utf-8")
+    path.write_text(page("lepton_nb client reports", "lepton_nb", body, meta, "Metrics are on each client's held-out test split."),
+                    encoding="utf-8")
     return path
 
 # %% ../nbs/08_report.ipynb #598dd135

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_serve.ipynb #368c4d33
 from __future__ import annotations
-import math
+import json, math
 from typing import Any
 import numpy as np
 import pandas as pd
@@ -15,7 +15,7 @@ from .bundle import Bundle, load_bundle, score_frame
 from .core import DataError
 
 # %% auto #0
-__all__ = ['ScoreRequest', 'make_app', 'serve']
+__all__ = ['MAX_BODY_BYTES', 'ScoreRequest', 'BodyLimit', 'make_app', 'serve']
 
 # %% ../nbs/12_serve.ipynb #8d5ceaa2
 class ScoreRequest(BaseModel):
@@ -28,9 +28,61 @@ def _json_value(v):
     if isinstance(v, np.integer): return int(v)
     return v
 
-def make_app(bundle:Bundle, max_batch:int=1000) -> FastAPI:
+def _bad_value(c:str, v, kind:str) -> str|None:
+    "Why value `v` of field `c` cannot be scored, or None when it can."
+    if kind == "number" and v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
+        return f"field {c!r} must be a number or null; got {v!r}"
+    if isinstance(v, (dict, list)): return f"field {c!r} must be a number, text or null; got {type(v).__name__}"
+    if isinstance(v, float) and not math.isfinite(v): return f"field {c!r} must be a finite number; got {v!r}"
+    if isinstance(v, int) and not isinstance(v, bool):
+        try: float(v)
+        except OverflowError: return f"field {c!r}: the number is too large for a float ({len(str(abs(v)))} digits)"
+    return None
+
+def _check_records(records:list[dict], features:list[str], schema:dict) -> None:
+    "An HTTP 422 naming the record and field of the first value that cannot be scored."
+    for i, r in enumerate(records):
+        missing = [c for c in features if c not in r]
+        if missing: raise HTTPException(422, f"record {i}: missing field(s): {', '.join(missing)}")
+        for c in features:
+            why = _bad_value(c, r[c], schema[c]["kind"])
+            if why: raise HTTPException(422, f"record {i}: {why}")
+
+# %% ../nbs/12_serve.ipynb #95a9a958
+async def _too_large(send, limit:int) -> None:
+    "Answer 413 with a JSON message."
+    body = json.dumps({"detail": f"the request body is larger than {limit:,} bytes; split the request"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+class BodyLimit:
+    "ASGI middleware: a request body over `max_body_bytes` gets 413 before it is read in full."
+    def __init__(self, app, max_body_bytes:int):
+        self.app, self.limit = app, max_body_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http": return await self.app(scope, receive, send)
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            return await _too_large(send, self.limit)
+        seen = 0
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b"")) if message["type"] == "http.request" else 0
+            if seen > self.limit:  # FastAPI passes this on as the response
+                raise HTTPException(413, f"the request body is larger than {self.limit:,} bytes; split the request")
+            return message
+        await self.app(scope, counted, send)
+
+# %% ../nbs/12_serve.ipynb #392da5aa
+MAX_BODY_BYTES = 10_000_000  # 10 MB: some 20,000 records of a few dozen fields
+
+def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTES) -> FastAPI:
     "The FastAPI application serving `bundle`."
     app = FastAPI(title="lepton_nb scoring service", version=lepton_nb.__version__)
+    app.add_middleware(BodyLimit, max_body_bytes=max_body_bytes)
     meta = bundle.meta
 
     @app.get("/health")
@@ -38,21 +90,16 @@ def make_app(bundle:Bundle, max_batch:int=1000) -> FastAPI:
         return {"status": "ok", "estimator": meta["estimator"], "features": len(bundle.features), "lepton_nb": lepton_nb.__version__}
 
     @app.get("/schema")
-    def schema():
+    def schema():  # the bundle's schema lists no raw values of high-cardinality columns; drift bins stay private
         cols = {c: {k: v for k, v in meta["schema"][c].items() if k != "bins"} for c in bundle.features}
-        return {"features": bundle.features, "columns": cols, "cutoff": bundle.cutoff, "positive": meta.get("positive"), "max_batch": max_batch}
+        return {"features": bundle.features, "columns": cols, "cutoff": bundle.cutoff, "positive": meta.get("positive"),
+                "max_batch": max_batch, "max_body_bytes": max_body_bytes}
 
     @app.post("/score")
     def score_records(req: ScoreRequest):
         if len(req.records) > max_batch:
             raise HTTPException(413, f"{len(req.records)} records is more than the maximum batch of {max_batch}; split the request")
-        for i, r in enumerate(req.records):
-            missing = [c for c in bundle.features if c not in r]
-            if missing: raise HTTPException(422, f"record {i}: missing field(s): {', '.join(missing)}")
-            for c in bundle.features:
-                v = r[c]
-                if meta["schema"][c]["kind"] == "number" and v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
-                    raise HTTPException(422, f"record {i}: field {c!r} must be a number or null; got {v!r}")
+        _check_records(req.records, bundle.features, meta["schema"])
         frame = pd.DataFrame([{c: r[c] for c in bundle.features} for r in req.records])
         try: scored, issues, _ = score_frame(bundle, frame, drift=False)
         except DataError as e: raise HTTPException(422, str(e)) from None
@@ -63,7 +110,7 @@ def make_app(bundle:Bundle, max_batch:int=1000) -> FastAPI:
 
     return app
 
-def serve(folder, host:str="127.0.0.1", port:int=8000, max_batch:int=1000) -> None:
+def serve(folder, host:str="127.0.0.1", port:int=8000, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTES) -> None:
     "Load and verify the bundle in `folder`, then serve it until interrupted."
     import uvicorn
-    uvicorn.run(make_app(load_bundle(folder), max_batch), host=host, port=port, log_level="info")
+    uvicorn.run(make_app(load_bundle(folder), max_batch, max_body_bytes), host=host, port=port, log_level="info")

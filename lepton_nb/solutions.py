@@ -6,10 +6,10 @@
 from __future__ import annotations
 import time
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Annotated, Literal
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sklearn.dummy import DummyClassifier
 from .core import DataError
 from .evaluate import binary_metrics, choose_cutoff
@@ -17,41 +17,42 @@ from .preprocess import train_valid_test_split
 from .tabular import LogisticRegression, MLPClassifier
 
 # %% auto #0
-__all__ = ['SOLUTIONS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams', 'BinaryCase', 'binary_target',
-           'run_binary_case']
+__all__ = ['Probability', 'ColumnName', 'SOLUTIONS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams',
+           'BinaryCase', 'binary_target', 'run_binary_case']
 
 # %% ../nbs/07_solutions.ipynb #a562367b
+Probability = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]  # a share strictly between 0 and 1
+ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
+
 class BinaryParams(BaseModel):
     "Parameters every binary-decision template takes."
-    model_config = ConfigDict(extra="forbid")
-    models: list[Literal["logistic", "mlp"]] = Field(["logistic", "mlp"], min_length=1, description="candidate models; the best on validation AUC is chosen")
-    hidden_layer_sizes: list[int] = Field([64, 32], description="the MLP's hidden layers")
-    max_epochs: int = Field(200, ge=1, description="most MLP training epochs (early stopping usually ends sooner)")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    models: list[Literal["logistic", "mlp"]] = Field(["logistic", "mlp"], min_length=1, max_length=2,
+                                                     description="candidate models; the best on validation AUC is chosen")
+    hidden_layer_sizes: list[Annotated[int, Field(ge=1, le=4096)]] = Field(
+        [64, 32], max_length=8, description="the MLP's hidden layers (at most 8, of 1 to 4096 units)")
+    max_epochs: int = Field(200, ge=1, le=10_000, description="most MLP training epochs (early stopping usually ends sooner)")
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare class up")
     valid_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows for validation (model choice, cut-off)")
     test_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows held out for the reported metrics")
-    cutoff: float|None = Field(None, gt=0, lt=1, description="decision cut-off; None chooses it on validation (Youden's J)")
-    drop_columns: list[str] = Field([], description="input columns to leave out of the model")
+    cutoff: Probability|None = Field(None, description="decision cut-off; None chooses it on validation (Youden's J)")
+    drop_columns: list[ColumnName] = Field([], max_length=1000, description="input columns to leave out of the model")
     permutation_repeats: int = Field(5, ge=1, le=50, description="repeats of the permutation importance")
-
-    @field_validator("hidden_layer_sizes")
-    @classmethod
-    def _positive(cls, v):
-        if any(h < 1 for h in v): raise ValueError("every hidden layer needs at least 1 unit")
-        return v
 
 class CreditRiskParams(BinaryParams):
     "credit_risk: loan approval and default risk."
-    cutoffs: list[float] = Field([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], description="cut-offs for the approval table")
+    cutoffs: list[Probability] = Field([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], min_length=1, max_length=50,
+                                       description="cut-offs for the approval table, each between 0 and 1")
 
 class DiseaseRiskParams(BinaryParams):
     "disease_risk: disease prediction as decision support."
-    sensitivities: list[float] = Field([0.90, 0.95], description="target sensitivities for the operating points")
+    sensitivities: list[Probability] = Field([0.90, 0.95], min_length=1, max_length=20,
+                                             description="target sensitivities for the operating points, each between 0 and 1")
 
 class ChurnRiskParams(BinaryParams):
     "churn_risk: who will leave (or buy)."
-    group_columns: list[str]|None = Field(None, description="columns whose groups are ranked by risk (default: all)")
-    top_fraction: float = Field(0.1, gt=0, lt=1, description="share of customers a campaign contacts")
+    group_columns: list[ColumnName]|None = Field(None, max_length=1000, description="columns whose groups are ranked by risk (default: all)")
+    top_fraction: Probability = Field(0.1, description="share of customers a campaign contacts")
 
 SOLUTIONS = {"credit_risk": CreditRiskParams, "disease_risk": DiseaseRiskParams, "churn_risk": ChurnRiskParams}
 

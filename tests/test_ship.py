@@ -77,6 +77,13 @@ def test_served_scores_are_identical_under_concurrent_load(bank, scored):
             assert res["reasons"] == [r for r in scored.loc[j, ["reason_1", "reason_2", "reason_3"]] if isinstance(r, str) and r]
 
 
+def test_demo_bundle_is_data_only(bank):
+    bundle, _ = bank
+    names = {p.name for p in bundle.path.iterdir()}
+    assert names == {"weights.npz", "preprocessor.json", "preprocessor.npz", "bundle.json", "checksums.json"}
+    assert bundle.meta["format_version"] == 2
+
+
 def test_tampered_bundle_is_refused(bank, tmp_path):
     bundle, folder = bank
     copy = tmp_path / "model"
