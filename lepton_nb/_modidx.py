@@ -246,6 +246,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'lepton_nb.report._os_reason': ('report.html#_os_reason', 'lepton_nb/report.py'),
                                   'lepton_nb.report._report_one': ('report.html#_report_one', 'lepton_nb/report.py'),
                                   'lepton_nb.report._short': ('report.html#_short', 'lepton_nb/report.py'),
+                                  'lepton_nb.report._start_worker': ('report.html#_start_worker', 'lepton_nb/report.py'),
                                   'lepton_nb.report._swap_into_place': ('report.html#_swap_into_place', 'lepton_nb/report.py'),
                                   'lepton_nb.report._where': ('report.html#_where', 'lepton_nb/report.py'),
                                   'lepton_nb.report.check_target': ('report.html#check_target', 'lepton_nb/report.py'),

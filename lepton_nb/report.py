@@ -184,11 +184,10 @@ def _allowed(model, loc) -> list[str]:
                 if inner: fields = inner[0].model_fields; break
     return sorted(fields)
 
-def templates_dir(config_path:Path|None=None) -> Path:
-    "Where solution templates live: LEPTON_NB_TEMPLATES, else reports/templates beside the config's folder, else ./reports/templates."
+def templates_dir() -> Path:
+    "Where solution templates live: LEPTON_NB_TEMPLATES, else the project's reports/templates (from the working folder)."
+    # never a folder found beside a config: a template is code, and a config may come from a client with files around it
     if os.environ.get("LEPTON_NB_TEMPLATES"): return Path(os.environ["LEPTON_NB_TEMPLATES"]).resolve()
-    if config_path is not None and (Path(config_path).resolve().parent.parent / "templates").is_dir():
-        return Path(config_path).resolve().parent.parent / "templates"
     return (Path.cwd() / "reports" / "templates").resolve()
 
 def load_config(path, templates:Path|None=None, need_template:bool=True) -> LoadedConfig:
@@ -199,7 +198,7 @@ def load_config(path, templates:Path|None=None, need_template:bool=True) -> Load
     if not isinstance(raw, dict): raise ConfigError(f"{path}: expected a mapping of keys (customer, name, solution, data, target, positive)")
     try: cfg = ClientConfig.model_validate(raw)
     except ValidationError as e: raise ConfigError(f"{path}:\n  {_explain(e, ClientConfig)}", "fix these keys; see reports/customers/*.yaml for examples") from None
-    templates = templates or templates_dir(path)
+    templates = Path(templates) if templates else templates_dir()
     template = templates / f"{cfg.solution}.ipynb"
     if cfg.solution not in SOLUTIONS or (need_template and not template.is_file()):
         known = sorted(p.stem for p in templates.glob("*.ipynb")) if templates.is_dir() else []
@@ -613,7 +612,7 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
     work = Path(tempfile.mkdtemp(prefix=f".{cfg.customer}.", dir=out_dir))
     try:
         try: limit.run(lambda: _execute(cfg, work, limit), "running the notebook")
-        except (ReportError, KeyboardInterrupt):
+        except ReportError:
             _keep_failed(work, out_dir, cfg.customer)
             raise
         except Exception as err:
@@ -654,8 +653,15 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
 # %% ../nbs/08_report.ipynb #eaec997c
 HEADLINE = ("test_auc", "test_accuracy", "test_log_loss", "baseline_test_auc", "test_rmse", "test_mae", "silhouette")
 
-def _report_one(config_path:str, out_dir:str, templates:str|None, timeout:int) -> dict:
+_interrupted = None  # in a report_all worker: set once the user pressed Ctrl-C
+
+def _start_worker(interrupted) -> None:
+    global _interrupted
+    _interrupted = interrupted
+
+def _report_one(config_path:str, out_dir:str, templates:str|None, timeout:int) -> dict|None:
     "run_report for one client that never raises: failures come back as a summary with status 'failed'."
+    if _interrupted is not None and _interrupted.is_set(): return None  # queued before Ctrl-C: do not start
     try: return run_report(config_path, out_dir, Path(templates) if templates else None, timeout)
     except LeptonError as e: error = str(e)
     except Exception as e: error = f"{type(e).__name__}: {e}\n{traceback.format_exc(limit=3)}"
@@ -670,7 +676,10 @@ def report_all(folder="reports/customers", out_dir="reports/_build", workers:int
     out_dir = output_folder(out_dir)
     args = [(str(c.resolve()), str(out_dir), str(templates) if templates else None, timeout) for c in configs]
     summaries = []
-    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=get_context("spawn"), max_tasks_per_child=1)
+    context = get_context("spawn")
+    interrupted = context.Event()
+    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, max_tasks_per_child=1,
+                               initializer=_start_worker, initargs=(interrupted,))
     try:
         futures = [pool.submit(_report_one, *a) for a in args]
         bar = progress(as_completed(futures), total=len(futures), desc="client reports", disable=None if verbose is not False else True)
@@ -679,7 +688,8 @@ def report_all(folder="reports/customers", out_dir="reports/_build", workers:int
             except Exception as e: s = {"customer": "?", "status": "failed", "error": f"worker process died: {e}", "metrics": None}
             summaries.append(s)
             bar.set_postfix_str(f"{s['customer']}: {s['status']}")
-    except KeyboardInterrupt:  # the workers got Ctrl-C too and stop their own reports
+    except KeyboardInterrupt:  # running workers got Ctrl-C too and stop their own reports; queued ones do not start
+        interrupted.set()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown()

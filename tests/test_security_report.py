@@ -117,6 +117,24 @@ def test_a_named_data_root_allows_files_outside(tmp_path, capsys):
     finally: os.environ.pop("LEPTON_NB_DATA_ROOTS", None)
 
 
+def test_a_template_that_arrives_beside_a_config_never_runs(tmp_path):
+    "A client's package may hold templates/credit_risk.ipynb next to customers/: a template is code."
+    import nbformat
+    package = tmp_path / "from-client"
+    (package / "customers").mkdir(parents=True)
+    (package / "templates").mkdir()
+    marker = tmp_path / "ran.txt"
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell('config_path = ""\noutput_dir = ""', metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(f"open({str(marker)!r}, 'w').write('code from the client ran')")])
+    nbformat.write(nb, package / "templates" / "credit_risk.ipynb")
+    load_credit_data().head(200).to_csv(package / "customers" / "applications.csv", index=False)
+    (package / "customers" / "acme.yaml").write_text(yaml.safe_dump(GOOD))
+    run = _cli("report", package / "customers" / "acme.yaml", "--out", tmp_path / "out", cwd=tmp_path)
+    assert run.returncode == 1 and "no template 'credit_risk'" in run.stderr, run.stderr
+    assert not marker.exists()
+
+
 # --- config checks ------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("config, expected", [
@@ -243,27 +261,8 @@ def _planted(n):
     return pd.DataFrame({"owner": owner, "contact": contact, "memo": memo})
 
 
-def _serving(app):
-    "A running uvicorn server for `app` on a free local port: (port, stop)."
-    import socket
-    import threading
-    import uvicorn
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.time() + 30
-    while not server.started and time.time() < deadline: time.sleep(0.05)
-    def stop():
-        server.should_exit = True
-        thread.join(10)
-    return port, stop
-
-
 def test_planted_personal_data_reaches_no_output_file_or_http_response(tmp_path):
-    import urllib.request
+    from fastapi.testclient import TestClient
     from lepton_nb.bundle import load_bundle
     from lepton_nb.serve import make_app
     data = pd.concat([load_credit_data().head(600), _planted(600)], axis=1)
@@ -276,13 +275,9 @@ def test_planted_personal_data_reaches_no_output_file_or_http_response(tmp_path)
     data.head(100).to_csv(tmp_path / "next.csv", index=False)
     scored = _cli("score", model, tmp_path / "next.csv", "-o", tmp_path / "next.scored.csv")
     assert scored.returncode == 0, scored.stderr
-    port, stop = _serving(make_app(load_bundle(model)))
-    try:
-        schema = urllib.request.urlopen(f"http://127.0.0.1:{port}/schema", timeout=10).read().decode()
-        body = json.dumps({"records": json.loads(data.head(20).to_json(orient="records"))}).encode()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/score", body, {"Content-Type": "application/json"})
-        answer = urllib.request.urlopen(request, timeout=60).read().decode()
-    finally: stop()
+    client = TestClient(make_app(load_bundle(model)))
+    schema = client.get("/schema").text
+    answer = client.post("/score", json={"records": json.loads(data.head(20).to_json(orient="records"))}).text
     outputs = {str(p.relative_to(tmp_path)): p.read_bytes().decode("latin-1") for p in (tmp_path / "out").rglob("*") if p.is_file()}
     outputs |= {"next.scored.csv.drift.csv": (tmp_path / "next.scored.csv.drift.csv").read_text(), "GET /schema": schema,
                 "POST /score": answer, "score's output": scored.stdout + scored.stderr}
@@ -293,3 +288,24 @@ def test_planted_personal_data_reaches_no_output_file_or_http_response(tmp_path)
         assert not leaked, f"{len(leaked)} personal values leaked into {name}, e.g. {leaked[:3]}"
     features = json.loads((model / "bundle.json").read_text())["features"]
     assert not {"owner", "contact", "memo"} & set(features)
+
+
+def test_ctrl_c_stops_every_client_of_report_all(tmp_path):
+    _sleeping_template(tmp_path / "templates")
+    load_credit_data().head(200).to_csv(tmp_path / "applications.csv", index=False)
+    for customer in ("one", "two", "three"):
+        (tmp_path / f"{customer}.yaml").write_text(yaml.safe_dump({**GOOD, "customer": customer}))
+    proc = subprocess.Popen([*CLI, "report-all", str(tmp_path), "--out", str(tmp_path / "out"), "--workers", "2",
+                             "--templates", str(tmp_path / "templates")], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(kernels := _kernels_of(proc.pid)) < 2 and time.monotonic() < deadline: time.sleep(0.5)
+    assert len(kernels) == 2, "two clients run at once"
+    time.sleep(2)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal does: to the command and its workers
+    start = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert time.monotonic() - start < 20, "Ctrl-C stops report-all promptly; the queued client does not start"
+    assert proc.returncode == 130 and "interrupted" in err, err
+    assert not (tmp_path / "out" / "three").exists() and not (tmp_path / "out" / "index.html").exists()
+    assert not any(k.is_running() and k.status() != "zombie" for k in kernels)
