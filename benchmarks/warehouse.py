@@ -66,8 +66,9 @@ def generate(rows, customers):
 def child(config):
     "The pipeline, timed stage by stage; prints one JSON line."
     t0 = time.perf_counter()
-    from lepton_nb.report import client_profile, load_client_data, load_config
-    from lepton_nb.solutions import run_binary_case
+    from lepton_nb.binary import run_binary_case
+    from lepton_nb.config import load_client_data
+    from lepton_nb.solutions import client_profile, load_config
     stages = {"import": time.perf_counter() - t0}
     t = time.perf_counter()
     cfg = load_config(config, need_template=False)

@@ -11,14 +11,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import lepton_nb
-from .core import BundleError, DataError
+from .core import BundleError, ConfigError, DataError
 from .data import frame_sha256
 from .explain import attributions, reason_codes
 from .preprocess import MISSING, Preprocessor
+from sklearn.base import RegressorMixin
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'FILES', 'LEGACY_FILE', 'KEY_ENV', 'bundle_signature', 'save_bundle', 'Bundle', 'load_bundle',
-           'check_input', 'bin_counts', 'psi', 'drift_table', 'score_frame', 'score', 'score_file']
+__all__ = ['FORMAT_VERSION', 'FILES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'bundle_signature', 'save_bundle', 'Bundle',
+           'load_bundle', 'check_input', 'bin_counts', 'psi', 'drift_table', 'score_frame', 'score', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
 FORMAT_VERSION = 2  # 1 held a pickled Preprocessor; 2 holds data only
@@ -68,11 +69,42 @@ def bundle_signature(checksums:bytes, # the bytes of checksums.json
     return hmac.new(key, checksums, hashlib.sha256).hexdigest()
 
 # %% ../nbs/11_bundle.ipynb #433cd2b6
-def save_bundle(model, folder, X_train:pd.DataFrame, *, cutoff:float=0.5, metrics:dict|None=None,
-                target:str|None=None, positive:str|None=None, baseline:np.ndarray|None=None, extra:dict|None=None) -> Path:
-    "Write `model` (a fitted binary classifier of lepton_nb.tabular) and what scoring needs into `folder`."
+KINDS = ("binary", "multiclass", "regression")
+
+def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool, interval_offsets) -> dict:
+    "What scoring a bundle of `kind` needs: class names and cut-off, or the target's scaling, log scale and interval."
+    if kind not in KINDS: raise BundleError(f"unknown bundle kind {kind!r}", f"use one of: {', '.join(KINDS)}")
+    if (kind == "regression") != hasattr(model, "y_mean_"):
+        raise BundleError(f"a {type(model).__name__} cannot make a {kind!r} bundle",
+                          "save regressors with kind='regression', classifiers with 'binary' or 'multiclass'")
+    if kind == "regression":
+        if np.ndim(model.y_mean_) != 0: raise BundleError("a regression bundle holds a model of one target column",
+                                                          "fit the regressor on a 1-D target")
+        lo, hi = (0.0, 0.0) if interval_offsets is None else map(float, interval_offsets)
+        return {"classes": [], "log_target": bool(log_target), "interval_offsets": [lo, hi],
+                "target_scaling": {"mean": float(model.y_mean_), "scale": float(model.y_scale_)}}
+    names = [str(c) for c in (model.classes_ if classes is None else classes)]
+    if len(names) != len(model.classes_) or len(set(names)) != len(names):
+        raise BundleError(f"classes names {names} for a model of {len(model.classes_)} classes",
+                          "pass the client's distinct class names, in the model's class order")
+    if kind == "multiclass": return {"classes": names}
+    if len(names) != 2: raise BundleError(f"a binary bundle needs a model of 2 classes; this one has {len(names)}",
+                                          "save it with kind='multiclass'")
+    if positive is not None and classes is None and str(positive) not in names:
+        names = [f"not {positive}", str(positive)]  # a model of 0/1 labels: the negative class's name is not known
+    positive = names[1] if positive is None else str(positive)
+    if positive != names[1]:
+        raise BundleError(f"the positive class {positive!r} must be the model's second class, {names[1]!r}: "
+                          "the score is that class's probability", "pass classes=[negative, positive] in the model's order")
+    return {"classes": names, "positive": positive, "cutoff": float(cutoff)}
+
+def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutoff:float=0.5, metrics:dict|None=None,
+                target:str|None=None, positive:str|None=None, classes:list|None=None, log_target:bool=False,
+                interval_offsets:tuple|None=None, baseline:np.ndarray|None=None, extra:dict|None=None) -> Path:
+    "Write `model` (a fitted estimator of lepton_nb.tabular) and what scoring its `kind` needs into `folder`."
     from lepton_nb.explain import baseline_inputs
     key, folder = _bundle_key(), Path(folder)
+    scoring = _kind_meta(model, kind, cutoff, positive, classes, log_target, interval_offsets)
     folder.mkdir(parents=True, exist_ok=True)
     np.savez(folder / "weights.npz", **{f"coef_{i}": w for i, w in enumerate(model.coefs_)},
              **{f"intercept_{i}": b for i, b in enumerate(model.intercepts_)})
@@ -80,9 +112,9 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, cutoff:float=0.5, metric
     (folder / "preprocessor.json").write_text(json.dumps(state, indent=1))
     np.savez(folder / "preprocessor.npz", **arrays)
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()}
-    meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "estimator": type(model).__name__, "params": params, "classes": [str(c) for c in model.classes_],
-            "target": target, "positive": positive, "cutoff": float(cutoff), "features": list(X_train.columns),
+    meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "kind": kind,
+            "estimator": type(model).__name__, "params": params, **scoring, "target": target, "features": list(X_train.columns),
             "schema": {c: _column_schema(X_train[c]) for c in X_train.columns},
             "baseline": (baseline if baseline is not None else baseline_inputs(model, X_train)).tolist(),
             "training": {"rows": len(X_train), "sha256": frame_sha256(X_train)}, "metrics": metrics or {}, **(extra or {})}
@@ -95,9 +127,16 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, cutoff:float=0.5, metric
     return folder
 
 # %% ../nbs/11_bundle.ipynb #ec13e4a0
+def _class_names(meta:dict) -> list[str]:
+    "The client's class names in the model's order; a binary bundle whose positive class is not among them names the other 'not <positive>'."
+    names, positive = [str(c) for c in meta.get("classes", [])], meta.get("positive")
+    if meta.get("kind", "binary") == "binary" and positive is not None and str(positive) not in names and len(names) == 2:
+        return [f"not {positive}", str(positive)]  # bundles written before the classes held the client's names
+    return names
+
 @dataclass
 class Bundle:
-    "A loaded, verified model bundle: `score(df)` gives probability, decision and reasons per row."
+    "A loaded, verified model bundle: `score(df)` gives its kind's scores and reasons per row."
     path: Path
     meta: dict
     model: object
@@ -106,7 +145,11 @@ class Bundle:
     @property
     def features(self) -> list[str]: return self.meta["features"]
     @property
-    def cutoff(self) -> float: return self.meta["cutoff"]
+    def kind(self) -> str: return self.meta.get("kind", "binary")  # bundles written before kinds were binary
+    @property
+    def classes(self) -> list[str]: return _class_names(self.meta)
+    @property
+    def cutoff(self) -> float|None: return self.meta.get("cutoff")
 
 # %% ../nbs/11_bundle.ipynb #becf18b8
 def _check_signature(folder:Path, sums:bytes, key:bytes) -> None:
@@ -161,7 +204,16 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
         arrays = np.load(io.BytesIO(blobs["preprocessor.npz"]), allow_pickle=False)
         state = json.loads(blobs["preprocessor.json"])
         model.preprocessor_ = Preprocessor.from_state(state, {k: arrays[k] for k in arrays.files})
-        model.classes_ = np.asarray(meta["classes"], dtype=object)
+        kind = meta.get("kind", "binary")
+        if kind not in KINDS: raise ValueError(f"unknown bundle kind {kind!r}")
+        if (kind == "regression") != issubclass(type(model), RegressorMixin):
+            raise ValueError(f"a {name} cannot score a {kind!r} bundle")
+        if kind == "regression":
+            scaling = meta["target_scaling"]
+            model.y_mean_, model.y_scale_ = float(scaling["mean"]), float(scaling["scale"])
+            if not (np.isfinite([model.y_mean_, model.y_scale_]).all() and model.y_scale_ > 0):
+                raise ValueError("the target's scaling is not a finite mean and a positive scale")
+        else: model.classes_ = np.asarray(_class_names(meta), dtype=object)  # predict gives the client's labels
         model.frame_input_, model.n_features_in_ = True, len(meta["features"])
         model.feature_names_in_ = np.asarray(meta["features"], dtype=object)
     except (DataError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
@@ -240,21 +292,47 @@ def drift_table(meta:dict, counts:dict) -> pd.DataFrame:
     return t
 
 # %% ../nbs/11_bundle.ipynb #87c8b70f
+def _expm1(v:np.ndarray) -> np.ndarray: return np.expm1(np.minimum(v, 700.0))  # log scale back to the target, no overflow
+
+def _kind_columns(bundle:Bundle, Xt:np.ndarray) -> tuple[dict, np.ndarray|None]:
+    "The kind's output columns from the estimator's own arithmetic, and the output each row's reasons explain."
+    raw = bundle.model._raw(None, Xt, bundle.network)
+    if bundle.kind == "regression":
+        meta = bundle.meta
+        value = raw[:, 0] * bundle.model.y_scale_ + bundle.model.y_mean_  # what the regressor's predict gives
+        back = _expm1 if meta["log_target"] else np.asarray
+        lo, hi = meta["interval_offsets"]
+        return {"prediction": back(value), "lower": back(value + lo), "upper": back(value + hi)}, None
+    proba, classes = bundle.model._proba(raw), np.asarray(bundle.classes, dtype=object)
+    if bundle.kind == "multiclass":
+        best = proba.argmax(axis=1)
+        return {**{f"p_{c}": proba[:, i] for i, c in enumerate(classes)}, "prediction": classes[best]}, best
+    p = proba[:, 1]
+    return {"score": p, "decision": np.where(p >= bundle.cutoff, classes[1], classes[0])}, None
+
+def _reason_columns(bundle:Bundle, X:pd.DataFrame, Xt:np.ndarray, k:int, output) -> pd.DataFrame|None:
+    "The top `k` reasons per row (toward the predicted class when `output`), or None where explain cannot (regressors)."
+    baseline = np.asarray(bundle.meta["baseline"], np.float32)
+    try: att = attributions(bundle.model, X, baseline, Xt=Xt, network=bundle.network, output=output)
+    except ConfigError:  # lepton_nb.explain explains classifiers only (not yet regressors)
+        if bundle.kind == "binary": raise
+        return None
+    return reason_codes(att, k)
+
 def score_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3, drift:bool=True) -> tuple[pd.DataFrame, dict, dict]:
-    "(scores with decision and reasons, schema issues, drift bin counts) for one frame; the estimator's own arithmetic."
+    "(the kind's scores and reasons, schema issues, drift bin counts) for one frame; the estimator's own arithmetic."
     X, issues = check_input(bundle.meta, df)
     X = X[bundle.features]
     Xt = bundle.model.preprocessor_.transform(X)  # once, for the scores and the reasons
-    p = bundle.model._proba(bundle.model._raw(None, Xt, bundle.network))[:, 1]  # the estimator's own arithmetic
-    out = pd.DataFrame({"score": p, "decision": np.where(p >= bundle.cutoff, bundle.meta.get("positive") or "positive", "")}, index=df.index)
-    if reasons:
-        att = attributions(bundle.model, X, np.asarray(bundle.meta["baseline"], np.float32), Xt=Xt, network=bundle.network)
-        out = out.join(reason_codes(att, reasons))
+    columns, output = _kind_columns(bundle, Xt)
+    out = pd.DataFrame(columns, index=df.index)
+    codes = _reason_columns(bundle, X, Xt, reasons, output) if reasons else None
+    if codes is not None: out = out.join(codes)
     counts = {c: bin_counts(bundle.meta["schema"][c], X[c]) for c in bundle.features} if drift else {}
     return out, issues, counts
 
 def score(bundle:Bundle, df:pd.DataFrame, reasons:int=3) -> pd.DataFrame:
-    "Probability, decision at the cut-off and top reasons for each row of `df`."
+    "The kind's scores (probability and decision; class probabilities and prediction; value and interval) and top reasons per row."
     return score_frame(bundle, df, reasons)[0]
 
 # %% ../nbs/11_bundle.ipynb #0a8a1e15

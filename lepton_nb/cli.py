@@ -12,13 +12,18 @@ from .core import LeptonError
 __all__ = ['parser', 'main']
 
 # %% ../nbs/09_cli.ipynb #fb3eeb5a
+def _headline(s:dict) -> str:
+    "A client's headline metrics in words, as its kind declares them."
+    from lepton_nb.solutions import KINDS
+    m, kind = s.get("metrics") or {}, KINDS.get(s.get("kind"))
+    shown = [f"{k.replace('_', ' ')} {m[k]:.3f}" for k in (kind.HEADLINE if kind else ()) if isinstance(m.get(k), (int, float))]
+    return ", ".join(shown + ([f"model: {m['model']}"] if "model" in m else []))
+
 def _report(args) -> int:
     from lepton_nb.report import run_report
     start = time.perf_counter()
     s = run_report(args.config, args.out, Path(args.templates) if args.templates else None, args.timeout)
-    m = s["metrics"]
-    print(f"{s['customer']}: ok in {time.perf_counter() - start:.0f} s — test AUC {m['test_auc']:.3f} "
-          f"(baseline {m['baseline_test_auc']:.3f}), model: {m['model']}")
+    print(f"{s['customer']}: ok in {time.perf_counter() - start:.0f} s — {_headline(s)}")
     print(s["path"])
     return 0
 
@@ -28,7 +33,7 @@ def _report_all(args) -> int:
     summaries = report_all(args.folder, args.out, args.workers, Path(args.templates) if args.templates else None, args.timeout)
     for s in summaries:
         m = s.get("metrics") or {}
-        detail = f"test AUC {m['test_auc']:.3f}" if "test_auc" in m else (s.get("error") or "").splitlines()[0][:160]
+        detail = _headline(s) if m else ((s.get("error") or "").splitlines() or [""])[0][:160]
         print(f"  {s['customer']:<24} {s['status']:<7} {detail}")
     failed = sum(s["status"] != "ok" for s in summaries)
     print(f"{len(summaries) - failed} of {len(summaries)} reports ok in {time.perf_counter() - start:.0f} s")
@@ -39,9 +44,11 @@ def _report_all(args) -> int:
 
 def _profile(args) -> int:
     import pandas as pd
-    from lepton_nb.report import client_profile, load_client_data, load_config
-    cfg = load_config(args.config, Path(args.templates) if args.templates else None)
+    from lepton_nb.config import load_client_data
+    from lepton_nb.solutions import check_data, client_profile, load_config
+    cfg = load_config(args.config, Path(args.templates) if args.templates else None, need_template=False)
     data = load_client_data(cfg)
+    check_data(cfg, data.frame)
     prof = client_profile(cfg, data)
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_colwidth", 48):
         print(f"{cfg.customer}: {len(data.frame):,} rows x {data.frame.shape[1]} columns\n\nTables:\n{data.tables.to_string(index=False)}")
@@ -72,12 +79,10 @@ def _serve(args) -> int:
     return 0
 
 def _templates(args) -> int:
-    from lepton_nb.report import list_templates, templates_dir
-    folder = Path(args.templates) if args.templates else templates_dir()
-    table = list_templates(folder)
-    if table.empty: print(f"no templates in {folder}"); return 1
+    from lepton_nb.solutions import list_templates
+    table = list_templates(args.templates)
     for row in table.itertuples():
-        print(f"{row.template}: {row.what}\n  needs: {row.needs}\n  params: {row.params}\n")
+        print(f"{row.template} ({row.kind}): {row.what}\n  needs: {row.needs}\n  params: {row.params}\n  from: {row.folder}\n")
     return 0
 
 # %% ../nbs/09_cli.ipynb #5498ed85
@@ -108,7 +113,9 @@ def parser() -> argparse.ArgumentParser:
     sv.add_argument("--max-batch", type=int, default=1000, help="most records in one request (default 1000)")
     sv.add_argument("--max-body-bytes", type=int, default=10_000_000, help="largest request body (default 10,000,000)")
     sc.set_defaults(run=_score); sv.set_defaults(run=_serve)
-    for s in (r, ra, t, pr): s.add_argument("--templates", default=None, help="templates folder (default: reports/templates)")
+    for s in (r, ra, t, pr):
+        s.add_argument("--templates", default=None,
+                       help="a folder of templates that adds to or overrides ./reports/templates and the shipped ones")
     for s in (r, ra, pr):
         s.add_argument("--data-root", action="append", default=[], metavar="DIR",
                        help="a folder whose files configs may name, beyond each config's own folder (repeatable; "

@@ -18,7 +18,7 @@ from .core import DataError
 __all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'ident', 'literal', 'sql_expression', 'select_statement',
            'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256', 'Dedup',
            'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'detect_pii', 'mask',
-           'Profile', 'profile']
+           'leakage', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -631,6 +631,24 @@ def _single_column_auc(s:pd.Series, y:np.ndarray) -> float:
     auc = roc_auc_score(y, score)
     return max(auc, 1 - auc)
 
+def _single_column_r2(s:pd.Series, y:np.ndarray) -> float:
+    "How much of a numeric target's variance one column alone explains: squared correlation, or a category's mean."
+    y = pd.Series(np.asarray(y, float), index=s.index)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        x = s.astype(float)
+        if x.notna().sum() < 3 or x.nunique() < 2: return np.nan
+        return float(x.corr(y) ** 2)
+    if s.nunique() > 100: return np.nan
+    fitted = y.groupby(s.astype(str), dropna=False).transform("mean")
+    return float(1 - ((y - fitted) ** 2).sum() / max(((y - y.mean()) ** 2).sum(), 1e-12))
+
+def leakage(s:pd.Series, y:np.ndarray, task:str="binary") -> tuple[str, float]:
+    "How well one column alone predicts the target: ('AUC', ...) for classes (the best class for several), ('R²', ...) for values."
+    if task == "regression": return "R²", _single_column_r2(s, y)
+    if task == "binary": return "AUC", _single_column_auc(s, y)
+    labels = pd.Series(y).astype(str).to_numpy()
+    return "AUC", max((_single_column_auc(s, (labels == c).astype(int)) for c in np.unique(labels)), default=np.nan)
+
 @dataclass
 class Profile:
     "A data profile: per-column table, per-table table, and the columns left out of the model with why."
@@ -640,8 +658,8 @@ class Profile:
     pii: dict = field(default_factory=dict)
 
 def profile(df:pd.DataFrame, target:str|None=None, y:np.ndarray|None=None, pii:dict|None=None, allow=(),
-            tables:pd.DataFrame|None=None) -> Profile:
-    "Profile the modelling table; `y` (0/1) enables the leakage check."
+            tables:pd.DataFrame|None=None, task:str="binary") -> Profile:
+    "Profile the modelling table; `y` enables the leakage check: 0/1 for binary, labels for multiclass, values for regression."
     pii = pii if pii is not None else detect_pii(df)
     rows, excluded = [], {}
     for col in df.columns:
@@ -660,10 +678,10 @@ def profile(df:pd.DataFrame, target:str|None=None, y:np.ndarray|None=None, pii:d
             if _ID_NAME.search(str(col)) or (not numeric and distinct >= 0.95 * len(s) and len(s) > 20):
                 warnings.append("identifier"); excluded.setdefault(col, "looks like an identifier")
             if y is not None and col not in excluded:
-                auc = _single_column_auc(s, y)
-                if auc > 0.98:
-                    warnings.append(f"leakage? alone AUC {auc:.3f}")
-                    excluded.setdefault(col, f"possible leakage: on its own it predicts the target with AUC {auc:.3f}")
+                measure, value = leakage(s, y, task)
+                if value > 0.98:
+                    warnings.append(f"leakage? alone {measure} {value:.3f}")
+                    excluded.setdefault(col, f"possible leakage: on its own it predicts the target with {measure} {value:.3f}")
         rows.append({"column": col, "role": "target" if col == target else "input", "type": "number" if numeric else "date" if dated else "category",
                      "missing_%": round(100 * s.isna().mean(), 1), "distinct": distinct, "range_or_top": summary,
                      "warnings": "; ".join(warnings)})

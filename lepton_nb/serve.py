@@ -76,6 +76,21 @@ class BodyLimit:
             return message
         await self.app(scope, counted, send)
 
+# %% ../nbs/12_serve.ipynb #aab50776
+def _results(bundle:Bundle, scored:pd.DataFrame) -> list[dict]:
+    "One JSON object per scored row: the bundle kind's fields and the row's reasons."
+    names = [c for c in scored.columns if c.startswith("reason_")]
+    reasons = [[x for x in rs if x] for rs in scored[names].to_numpy().tolist()] if names else [[]] * len(scored)
+    if bundle.kind == "regression":
+        rows = [{"prediction": _json_value(p), "lower": _json_value(lo), "upper": _json_value(hi)}
+                for p, lo, hi in zip(scored.prediction, scored.lower, scored.upper)]
+    elif bundle.kind == "multiclass":
+        proba = scored[[f"p_{c}" for c in bundle.classes]].to_numpy()
+        rows = [{"probabilities": {c: _json_value(v) for c, v in zip(bundle.classes, ps)}, "prediction": p}
+                for ps, p in zip(proba, scored.prediction)]
+    else: rows = [{"score": _json_value(s), "decision": d} for s, d in zip(scored.score, scored.decision)]
+    return [{**r, "reasons": rs} for r, rs in zip(rows, reasons)]
+
 # %% ../nbs/12_serve.ipynb #392da5aa
 MAX_BODY_BYTES = 10_000_000  # 10 MB: some 20,000 records of a few dozen fields
 
@@ -92,7 +107,10 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
     @app.get("/schema")
     def schema():  # the bundle's schema lists no raw values of high-cardinality columns; drift bins stay private
         cols = {c: {k: v for k, v in meta["schema"][c].items() if k != "bins"} for c in bundle.features}
-        return {"features": bundle.features, "columns": cols, "cutoff": bundle.cutoff, "positive": meta.get("positive"),
+        answer = ({"cutoff": bundle.cutoff, "positive": meta.get("positive"), "classes": bundle.classes} if bundle.kind == "binary"
+                  else {"classes": bundle.classes} if bundle.kind == "multiclass"
+                  else {"log_target": meta["log_target"], "interval_offsets": meta["interval_offsets"]})
+        return {"kind": bundle.kind, "features": bundle.features, "columns": cols, **answer,
                 "max_batch": max_batch, "max_body_bytes": max_body_bytes}
 
     @app.post("/score")
@@ -103,10 +121,7 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
         frame = pd.DataFrame([{c: r[c] for c in bundle.features} for r in req.records])
         try: scored, issues, _ = score_frame(bundle, frame, drift=False)
         except DataError as e: raise HTTPException(422, str(e)) from None
-        reasons = [c for c in scored.columns if c.startswith("reason_")]
-        results = [{"score": _json_value(s), "decision": d, "reasons": [x for x in rs if x]}
-                   for s, d, rs in zip(scored.score, scored.decision, scored[reasons].to_numpy().tolist())]
-        return {"results": results, "issues": {c: v for c, v in issues.items() if any(v.values())}}
+        return {"results": _results(bundle, scored), "issues": {c: v for c, v in issues.items() if any(v.values())}}
 
     return app
 

@@ -8,7 +8,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = ROOT / "reports" / "customers"
-TEMPLATES = ROOT / "reports" / "templates"
+TEMPLATES = ROOT / "lepton_nb" / "templates"  # shipped with the package
 CLI = [str(Path(sys.executable).parent / "lepton-nb")]  # the installed console script
 
 

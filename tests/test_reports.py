@@ -2,6 +2,7 @@
 import json
 import re
 import shutil
+import subprocess
 
 import nbformat
 import pandas as pd
@@ -9,28 +10,39 @@ import pytest
 
 from lepton_nb.cli import main
 from lepton_nb.datasets import load_credit_data
-from lepton_nb.report import load_client_data, load_config
+from lepton_nb.config import load_client_data
+from lepton_nb.solutions import load_config
 from lepton_nb.bundle import load_bundle
 
-from conftest import TEMPLATES, _cli
+from conftest import CLI, ROOT, TEMPLATES, _cli
 
 
-@pytest.mark.parametrize("customer, floor", [("demo-bank", 0.81), ("demo-hospital", 0.98), ("demo-telco", 0.82)])
-def test_demo_metrics_are_held_out_and_good_enough(demo, customer, floor):
+# Demo metrics pinned on both sides: a drop is a regression, a jump is a leak. Measured with `make demo` (seed 0).
+BANDS = {"demo-bank": {"test_auc": (0.81, 0.87)}, "demo-hospital": {"test_auc": (0.97, 0.999)},
+         "demo-telco": {"test_auc": (0.82, 0.88)},
+         "demo-pharma": {"test_macro_auc": (0.54, 0.70), "test_log_loss": (0.88, 1.08)},
+         "demo-realty": {"test_r2": (0.79, 0.88), "interval_coverage": (0.72, 0.88)}}
+
+
+@pytest.mark.parametrize("customer", list(BANDS))
+def test_demo_metrics_are_held_out_and_in_their_band(demo, customer):
     m = json.loads((demo / customer / "metrics.json").read_text())
-    assert m["customer"] == customer and m["solution"]
+    assert m["customer"] == customer and m["solution"] and m["kind"]
     metrics = m["metrics"]
-    assert {"test_auc", "test_accuracy", "test_log_loss"} <= set(metrics)
-    assert metrics["test_auc"] >= floor
-    assert metrics["baseline_test_auc"] == 0.5 and metrics["beats_baseline"] is True
+    for key, (low, high) in BANDS[customer].items():
+        assert low <= metrics[key] <= high, f"{customer} {key} = {metrics[key]:.3f} outside [{low}, {high}]"
     assert metrics["n_test"] > 0 and metrics["n_train"] > metrics["n_test"]
+    honest = {"demo-pharma": False}.get(customer, True)  # the liver data carry little signal: the report says so
+    assert metrics["beats_baseline"] is honest
 
 
-@pytest.mark.parametrize("customer, name", [("demo-bank", "Demo Bank"), ("demo-hospital", "Demo Hospital"), ("demo-telco", "Demo Telco")])
+@pytest.mark.parametrize("customer, name", [("demo-bank", "Demo Bank"), ("demo-hospital", "Demo Hospital"),
+                                            ("demo-telco", "Demo Telco"), ("demo-pharma", "Demo Pharma"),
+                                            ("demo-realty", "Demo Realty")])
 def test_html_is_for_the_client(demo, customer, name):
     page = (demo / customer / "report.html").read_text()
     assert name in page
-    assert page.count("data:image/png;base64") >= 3, "figures must be embedded"
+    assert page.count("data:image/png;base64") >= 2, "figures must be embedded"
     assert not re.search(r"""(src|href)=["']?(https?:)?//""", page), "no remote assets: the report opens offline"
     for code in ("import ", "BinaryReport", "config_path", "output_dir", "report.finish", "jp-InputArea", "In&nbsp;["):
         assert code not in page, f"code or prompts leaked into the HTML: {code!r}"
@@ -79,13 +91,15 @@ def test_planted_personal_data_never_reaches_any_output(demo, demo_customers):
                 assert value not in text, f"{column} value {value!r} leaked into {name}"
 
 
-def test_index_lists_every_client(demo):
+def test_index_lists_every_client_in_a_table_per_kind(demo):
     page = (demo / "index.html").read_text()
-    for customer in ("demo-bank", "demo-hospital", "demo-telco"):
+    for customer in BANDS:
         assert f'href="{customer}/report.html"' in page
-    assert "3 of 3 reports succeeded" in page
+    assert "5 of 5 reports succeeded" in page
+    for kind, metric in (("binary", "test_auc"), ("multiclass", "test_macro_auc"), ("regression", "test_r2")):
+        assert f"<h2>{kind} solutions</h2>" in page and f"<th>{metric}</th>" in page
     summary = json.loads((demo / "summary.json").read_text())
-    assert [s["status"] for s in summary] == ["ok"] * 3
+    assert [s["status"] for s in summary] == ["ok"] * 5
 
 
 def test_templates_are_committed_without_outputs():
@@ -125,15 +139,16 @@ def clients(tmp_path_factory):
     folder = tmp_path_factory.mktemp("customers")
     _with_planted_pii(load_credit_data()).to_csv(folder / "applications.csv", index=False)
     (folder / "acme.yaml").write_text(CLIENT.format(customer="acme", params="{models: [logistic], permutation_repeats: 2}"))
-    # passes validation, fails inside the template: a column to drop that is not in the data
-    (folder / "broken.yaml").write_text(CLIENT.format(customer="broken", params="{drop_columns: [Salary]}"))
+    # a project's own template of the binary kind, next to the shipped ones; it fails inside the notebook
+    _template(folder / "templates", "raise ValueError('the template broke on purpose')", name="broken_risk", kind="binary")
+    (folder / "broken.yaml").write_text(CLIENT.format(customer="broken", params="{}").replace("credit_risk", "broken_risk"))
     return folder
 
 
 @pytest.fixture(scope="module")
 def clients_built(clients, tmp_path_factory):
     out = tmp_path_factory.mktemp("clients_build")
-    run = _cli("report-all", clients, "--out", out, "--workers", "2", "--templates", TEMPLATES)
+    run = _cli("report-all", clients, "--out", out, "--workers", "2", "--templates", clients / "templates")
     return out, run
 
 
@@ -144,7 +159,7 @@ def test_one_failing_client_does_not_stop_the_others(clients_built):
     assert summary["acme"]["status"] == "ok" and (out / "acme" / "report.html").exists()
     assert summary["broken"]["status"] == "failed" and not (out / "broken").exists()
     error = summary["broken"]["error"]
-    assert "DataError" in error and "Salary" in error and "BinaryReport.start" in error, "the failing cell and its exception"
+    assert "failed in cell" in error and "ValueError: the template broke on purpose" in error, "the failing cell and its exception"
     assert (out / "_failed" / "broken" / "report.ipynb").exists()
     index = (out / "index.html").read_text()
     assert "1 of 2 reports succeeded" in index and "broken" in index and "failed" in index
@@ -171,9 +186,9 @@ def test_failed_rerun_leaves_the_last_good_report_untouched(clients, clients_bui
     before = _snapshot(out / "acme")
     cfg = tmp_path / "acme.yaml"
     shutil.copy(clients / "applications.csv", tmp_path)
-    cfg.write_text(CLIENT.format(customer="acme", params="{drop_columns: [Salary]}"))
-    run = _cli("report", cfg, "--out", out, "--templates", TEMPLATES)
-    assert run.returncode == 1 and "Salary" in run.stderr and "Traceback" not in run.stderr
+    cfg.write_text(CLIENT.format(customer="acme", params="{}").replace("credit_risk", "broken_risk"))
+    run = _cli("report", cfg, "--out", out, "--templates", clients / "templates")
+    assert run.returncode == 1 and "broke on purpose" in run.stderr and "Traceback" not in run.stderr
     assert _snapshot(out / "acme") == before
     assert not [p for p in out.iterdir() if p.name.startswith(".acme")], "no temporary folder is left behind"
 
@@ -231,13 +246,14 @@ def test_constant_target_and_bad_yaml(tmp_path, capsys):
 
 # --- kernels that hang or die are stopped and reported ------------------------------------------
 
-def _template(folder, body):
+def _template(folder, body, name="credit_risk", kind=None):
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell('config_path = ""\noutput_dir = ""', metadata={"tags": ["parameters"]}),
         nbformat.v4.new_code_cell(body)])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    if kind: nb.metadata["lepton_nb"] = {"kind": kind}
     folder.mkdir(exist_ok=True)
-    nbformat.write(nb, folder / "credit_risk.ipynb")
+    nbformat.write(nb, folder / f"{name}.ipynb")
 
 
 @pytest.mark.parametrize("body, timeout, expected", [("import time; time.sleep(120)", "8", "time limit of 8 s while running the notebook"),
@@ -286,3 +302,79 @@ def test_multi_source_client_is_reproducible(demo, demo_customers, tmp_path):
     first = json.loads((demo / "demo-bank" / "metrics.json").read_text())["metrics"]
     second = json.loads((tmp_path / "demo-bank" / "metrics.json").read_text())["metrics"]
     assert {k: v for k, v in first.items() if "seconds" not in k} == {k: v for k, v in second.items() if "seconds" not in k}
+
+
+# --- solution kinds: the seam, templates from anywhere, figures whatever the environment -------------
+
+def test_manifest_names_no_absolute_path(demo, demo_customers):
+    text = (demo / "demo-realty" / "manifest.json").read_text()
+    manifest = json.loads(text)
+    assert manifest["kind"] == "regression" and manifest["config"]["file"] == "demo-realty.yaml"
+    assert manifest["template"]["name"] == "value_estimate" and manifest["template"]["source"] == "lepton_nb"
+    assert str(demo_customers) not in text and str(TEMPLATES) not in text
+
+
+@pytest.mark.parametrize("customer", ["demo-pharma", "demo-realty"])
+def test_new_kinds_bundles_score_like_the_reports_model(demo, demo_customers, tmp_path, customer):
+    import numpy as np
+    bundle = load_bundle(demo / customer / "model")
+    frame = load_client_data(load_config(demo_customers / f"{customer}.yaml")).frame.head(40)
+    frame.to_csv(tmp_path / "new.csv", index=False)
+    run = _cli("score", demo / customer / "model", tmp_path / "new.csv", "-o", tmp_path / "scored.csv")
+    assert run.returncode == 0, run.stderr
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    X = pd.read_csv(tmp_path / "new.csv")[bundle.features]
+    if customer == "demo-pharma":
+        proba = bundle.model.predict_proba(X)
+        for i, c in enumerate(bundle.model.classes_): np.testing.assert_allclose(scored[f"p_{c}"], proba[:, i], atol=1e-9)
+        assert (scored.prediction.astype(str) == bundle.model.classes_[proba.argmax(1)].astype(str)).all()
+    else:
+        value = np.expm1(bundle.model.predict(X)) if bundle.meta["log_target"] else bundle.model.predict(X)
+        np.testing.assert_allclose(scored.prediction, value, rtol=1e-9)
+        assert (scored.lower <= scored.prediction).all() and (scored.prediction <= scored.upper).all()
+
+
+def test_figures_survive_an_agg_backend(demo_customers, tmp_path):
+    import os
+    env = {**os.environ, "MPLBACKEND": "Agg"}  # common on servers and in CI: figures would become "<Figure size ...>"
+    run = subprocess.run([*CLI, "report", str(demo_customers / "demo-hospital.yaml"), "--out", str(tmp_path)],
+                         capture_output=True, text=True, cwd=ROOT, env=env, timeout=600)
+    assert run.returncode == 0, run.stderr
+    page = (tmp_path / "demo-hospital" / "report.html").read_text()
+    assert page.count("data:image/png;base64") >= 4 and "&lt;Figure size" not in page
+    assert "running over TCP" not in run.stderr, "the kernel's warnings stay out of the user's terminal"
+
+
+def test_templates_and_a_report_from_an_empty_folder(tmp_path):
+    listed = _cli("templates", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    for template, kind in (("credit_risk", "binary"), ("disease_risk", "binary"), ("churn_risk", "binary"),
+                           ("triage", "multiclass"), ("value_estimate", "regression")):
+        assert f"{template} ({kind})" in listed.stdout
+    (tmp_path / "acme.yaml").write_text("customer: acme\nname: Acme\nsolution: credit_risk\n"
+                                        "data: {dataset: modeldata/credit_data}\ntarget: Status\npositive: bad\n"
+                                        "params: {models: [logistic], permutation_repeats: 1}\n")
+    run = _cli("report", "acme.yaml", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "reports" / "_build" / "acme" / "report.html").exists()
+
+
+def test_yaml_yes_no_and_duplicate_ids(tmp_path, capsys):
+    telco = "customer: {id}\nname: Telco\nsolution: churn_risk\ndata: {{dataset: modeldata/wa_churn}}\ntarget: churn\npositive: Yes\n"
+    (tmp_path / "one.yaml").write_text(telco.format(id="telco"))
+    assert main(["profile", str(tmp_path / "one.yaml")]) == 0, "unquoted Yes is matched to the target's 'Yes'"
+    (tmp_path / "two.yml").write_text(telco.format(id="telco"))
+    assert main(["report-all", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "one.yaml and " in err and "two.yml both have customer id 'telco'" in err
+    assert not (tmp_path / "out" / "telco").exists()
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"solution": "value_estimate", "positive": "bad"}, "key 'positive': unknown key"),
+    ({"group": "Maritl"}, "key 'group': column 'Maritl' is not in the data"),
+    ({"params": {"drop_columns": ["Salary"]}}, "key 'params.drop_columns.0': column 'Salary' is not in the data"),
+], ids=["other-kind-key", "group", "drop-columns"])
+def test_every_key_is_checked_before_a_kernel_starts(tmp_path, capsys, change, expected):
+    err = _bad(tmp_path, capsys, change, csv=load_credit_data().head(300))
+    assert expected in err

@@ -14,7 +14,8 @@ import pytest
 
 from conftest import TEMPLATES, _cli
 from lepton_nb.bundle import load_bundle, score
-from lepton_nb.report import load_client_data, load_config
+from lepton_nb.config import load_client_data
+from lepton_nb.solutions import load_config
 from lepton_nb.serve import make_app
 
 
@@ -107,3 +108,79 @@ def test_schema_errors_and_drift_warning(bank, tmp_path):
     assert "drifted" in run.stderr and "Income" in run.stderr
     assert "600 unseen categories" in run.stdout
     assert len(pd.read_parquet(tmp_path / "poorer.scored.parquet")) == 600
+
+
+# Every kind ships: small models trained here, scored by `lepton-nb score` and by the service.
+
+@pytest.fixture(scope="module")
+def rows():
+    "A small client table: two numbers and a category, with a value and a tier that depend on them."
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"area": rng.uniform(50, 250, 240).round(1), "age": rng.integers(0, 80, 240).astype(float),
+                      "zone": rng.choice(["north", "south", "centre"], 240)})
+    value = np.exp(10 + 0.006 * X.area - 0.004 * X.age + (X.zone == "centre") * 0.3 + rng.normal(0, 0.1, 240))
+    tier = pd.cut(value, [0, 40_000, 80_000, np.inf], labels=["low", "mid", "high"]).astype(str).to_numpy()
+    return X, value.to_numpy(), tier
+
+
+def _bundles(rows, tmp_path):
+    from lepton_nb.bundle import save_bundle
+    from lepton_nb.tabular import LogisticRegression, MLPRegressor
+    X, value, tier = rows
+    reg = MLPRegressor(hidden_layer_sizes=(8,), max_iter=5, random_state=0).fit(X[:200], np.log1p(value[:200]))
+    clf = LogisticRegression(random_state=0).fit(X[:200], tier[:200])
+    saved = {"regression": save_bundle(reg, tmp_path / "value", X[:200], kind="regression", target="value",
+                                       log_target=True, interval_offsets=(-0.2, 0.15)),
+             "multiclass": save_bundle(clf, tmp_path / "tier", X[:200], kind="multiclass", target="tier")}
+    return reg, clf, {k: load_bundle(v) for k, v in saved.items()}
+
+
+@pytest.mark.filterwarnings("ignore:training stopped at max_iter")
+def test_regression_and_multiclass_bundles_score_like_their_estimators(rows, tmp_path):
+    from fastapi.testclient import TestClient
+    X, _, _ = rows
+    reg, clf, bundles = _bundles(rows, tmp_path)
+    new = X[200:]
+    new.to_csv(tmp_path / "new.csv", index=False)
+    value = np.expm1(reg.predict(new))
+    for kind, bundle in bundles.items():
+        run = _cli("score", bundle.path, tmp_path / "new.csv", "-o", tmp_path / f"{kind}.csv")
+        assert run.returncode == 0, run.stderr
+    got = pd.read_csv(tmp_path / "regression.csv")
+    np.testing.assert_allclose(got.prediction, value, rtol=1e-12)
+    np.testing.assert_allclose(got.upper, np.expm1(reg.predict(new) + 0.15), rtol=1e-12)
+    assert (got.lower < got.prediction).all() and (got.prediction < got.upper).all()
+    got = pd.read_csv(tmp_path / "multiclass.csv")
+    np.testing.assert_allclose(got[[f"p_{c}" for c in clf.classes_]], clf.predict_proba(new), rtol=0, atol=1e-12)
+    assert (got.prediction == clf.predict(new)).all() and set(got.prediction) <= {"low", "mid", "high"}
+    assert (bundles["multiclass"].model.predict(new) == clf.predict(new)).all()  # the client's labels, not codes
+
+    records = json.loads(new.to_json(orient="records"))
+    answer = TestClient(make_app(bundles["regression"])).post("/score", json={"records": records}).json()["results"]
+    assert {"prediction", "lower", "upper", "reasons"} == set(answer[0])
+    np.testing.assert_allclose([r["prediction"] for r in answer], value, rtol=1e-12)
+    answer = TestClient(make_app(bundles["multiclass"])).post("/score", json={"records": records}).json()["results"]
+    assert {"probabilities", "prediction", "reasons"} == set(answer[0])
+    np.testing.assert_allclose([[r["probabilities"][c] for c in clf.classes_] for r in answer], clf.predict_proba(new),
+                               rtol=0, atol=1e-12)
+    assert [r["prediction"] for r in answer] == clf.predict(new).tolist()
+    assert sum(bool(r["reasons"]) for r in answer) > len(answer) // 2  # toward the predicted class
+    schema = TestClient(make_app(bundles["multiclass"])).get("/schema").json()
+    assert schema["kind"] == "multiclass" and schema["classes"] == ["high", "low", "mid"]
+
+
+def test_binary_decisions_name_both_classes(rows, tmp_path):
+    from fastapi.testclient import TestClient
+    from lepton_nb.bundle import save_bundle
+    from lepton_nb.tabular import LogisticRegression
+    X, value, _ = rows
+    y = (value > np.median(value)).astype(int)
+    model = LogisticRegression(random_state=0).fit(X, y)
+    bundle = load_bundle(save_bundle(model, tmp_path / "m", X, cutoff=0.5, positive="dear", classes=["cheap", "dear"]))
+    scored = score(bundle, X)
+    assert set(scored.decision) == {"cheap", "dear"}
+    assert ((scored.score >= 0.5) == (scored.decision == "dear")).all()
+    assert (bundle.model.predict(X) == np.where(model.predict(X) == 1, "dear", "cheap")).all()
+    records = json.loads(X.head(20).to_json(orient="records"))
+    answer = TestClient(make_app(bundle)).post("/score", json={"records": records}).json()["results"]
+    assert [r["decision"] for r in answer] == scored.decision.head(20).tolist()
