@@ -16,31 +16,20 @@ from .core import DataError
 from .evaluate import binary_metrics, choose_cutoff, drivers
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import CaseReport
+from .reporting import CaseReport, ColumnName, ModelParams, Probability
 from .tabular import LogisticRegression, MLPClassifier
 
 # %% auto #0
-__all__ = ['Probability', 'ColumnName', 'SOLUTIONS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams',
-           'BinaryCase', 'binary_target', 'run_binary_case', 'BinaryConfig', 'BinaryReport']
+__all__ = ['SOLUTIONS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams', 'BinaryCase', 'binary_target',
+           'run_binary_case', 'BinaryConfig', 'BinaryReport']
 
 # %% ../nbs/07_binary.ipynb #a562367b
-Probability = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]  # a share strictly between 0 and 1
-ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
-
-class BinaryParams(BaseModel):
+class BinaryParams(ModelParams):
     "Parameters every binary-decision template takes."
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     models: list[Literal["logistic", "mlp"]] = Field(["logistic", "mlp"], min_length=1, max_length=2,
                                                      description="candidate models; the best on validation AUC is chosen")
-    hidden_layer_sizes: list[Annotated[int, Field(ge=1, le=4096)]] = Field(
-        [64, 32], max_length=8, description="the MLP's hidden layers (at most 8, of 1 to 4096 units)")
-    max_epochs: int = Field(200, ge=1, le=10_000, description="most MLP training epochs (early stopping usually ends sooner)")
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare class up")
-    valid_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows for validation (model choice, cut-off)")
-    test_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows held out for the reported metrics")
     cutoff: Probability|None = Field(None, description="decision cut-off; None chooses it on validation (Youden's J)")
-    drop_columns: list[ColumnName] = Field([], max_length=1000, description="input columns to leave out of the model")
-    permutation_repeats: int = Field(5, ge=1, le=50, description="repeats of the permutation importance")
 
 class CreditRiskParams(BinaryParams):
     "credit_risk: loan approval and default risk."
@@ -49,12 +38,14 @@ class CreditRiskParams(BinaryParams):
 
 class DiseaseRiskParams(BinaryParams):
     "disease_risk: disease prediction as decision support."
-    sensitivities: list[Probability] = Field([0.90, 0.95], min_length=1, max_length=20,
-                                             description="target sensitivities for the operating points, each between 0 and 1")
+    sensitivities: list[Probability] = Field(
+        [0.90, 0.95], min_length=1, max_length=20,
+        description="target sensitivities for the operating points, each between 0 and 1")
 
 class ChurnRiskParams(BinaryParams):
     "churn_risk: who will leave (or buy)."
-    group_columns: list[ColumnName]|None = Field(None, max_length=1000, description="columns whose groups are ranked by risk (default: all)")
+    group_columns: list[ColumnName]|None = Field(None, max_length=1000,
+                                                 description="columns whose groups are ranked by risk (default: all)")
     top_fraction: Probability = Field(0.1, description="share of customers a campaign contacts")
 
 SOLUTIONS = {"credit_risk": CreditRiskParams, "disease_risk": DiseaseRiskParams, "churn_risk": ChurnRiskParams}
@@ -88,7 +79,8 @@ class BinaryCase:
 def _candidates(params:BinaryParams, seed:int) -> dict:
     "The candidate models, fresh and unfitted."
     make = {"logistic": lambda: LogisticRegression(class_weight=params.class_weight, random_state=seed),
-            "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes), max_iter=params.max_epochs,
+            "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
+                                         max_iter=params.max_epochs,
                                          class_weight=params.class_weight, random_state=seed)}
     names = {"logistic": "logistic regression", "mlp": "neural network (MLP)"}
     return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
@@ -105,30 +97,39 @@ def _positive_label(values:set[str], positive) -> str|None:
 
 def binary_target(df:pd.DataFrame, target:str, positive) -> np.ndarray:
     "The target column as 0/1 (1 = `positive`), or a DataError naming what is wrong."
-    if target not in df: raise DataError(f"target column {target!r} is not in the data", f"use one of: {', '.join(map(str, df.columns))}")
+    if target not in df:
+        raise DataError(f"target column {target!r} is not in the data",
+                        f"use one of: {', '.join(map(str, df.columns))}")
     y = df[target]
-    if y.isna().any(): raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing values", "drop or fill those rows")
+    if y.isna().any():
+        raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing values", "drop or fill those rows")
     values = set(y.astype(str).unique())
-    if len(values) < 2: raise DataError(f"target column {target!r} is constant ({values.pop()!r}): there is nothing to predict")
+    if len(values) < 2:
+        raise DataError(f"target column {target!r} is constant ({values.pop()!r}): there is nothing to predict")
     label = _positive_label(values, positive)
     if label is None:
-        quoted = " (YAML reads an unquoted Yes/No/On/Off as true/false: put the class in quotes)" if isinstance(positive, bool) else ""
+        quoted = (" (YAML reads an unquoted Yes/No/On/Off as true/false: put the class in quotes)"
+                  if isinstance(positive, bool) else "")
         raise DataError(f"positive class {positive!r} does not occur in target column {target!r}{quoted}",
                         f"use one of: {', '.join(sorted(values))}")
     if len(values) > 2: raise DataError(f"target column {target!r} has {len(values)} classes; binary solutions need 2",
                                         "map the classes to two, or choose the triage (multiclass) solution")
     return (y.astype(str) == label).to_numpy().astype(int)
 
-def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|None=None, seed:int=0, exclude=()) -> BinaryCase:
+def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|None=None, seed:int=0,
+                    exclude=()) -> BinaryCase:
     "Split, fit the candidates, choose on validation, score the held-out test split; `exclude` columns are not inputs."
     params = params or BinaryParams()
     stages, t = {}, time.perf_counter()
     y = binary_target(df, target, positive)
     missing = [c for c in params.drop_columns if c not in df]
     if missing: raise DataError(f"drop_columns names columns not in the data: {', '.join(missing)}")
-    X = df.drop(columns=list(dict.fromkeys([target, *params.drop_columns, *[c for c in exclude if c in df and c != target]])))
-    if X.shape[1] == 0: raise DataError("no input columns are left for the model", "check drop_columns and the profile's exclusions")
-    X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(X, y, valid_size=params.valid_size, test_size=params.test_size,
+    X = df.drop(columns=list(dict.fromkeys([target, *params.drop_columns,
+                                            *[c for c in exclude if c in df and c != target]])))
+    if X.shape[1] == 0:
+        raise DataError("no input columns are left for the model", "check drop_columns and the profile's exclusions")
+    X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(X, y, valid_size=params.valid_size,
+                                                                test_size=params.test_size,
                                                                 stratify=y, random_state=seed)
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
     rows, fitted = {}, {}
@@ -145,11 +146,13 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
     p_va, p_te = model.predict_proba(X_va)[:, 1], model.predict_proba(X_te)[:, 1]
     cutoff = params.cutoff if params.cutoff is not None else choose_cutoff(y_va, p_va)
     baseline = DummyClassifier(strategy="prior").fit(X_tr, y_tr)
-    metrics = {**binary_metrics(y_te, p_te), **binary_metrics(y_te, baseline.predict_proba(X_te)[:, 1], "baseline_test_"),
+    metrics = {**binary_metrics(y_te, p_te),
+               **binary_metrics(y_te, baseline.predict_proba(X_te)[:, 1], "baseline_test_"),
                "valid_auc": float(comparison.loc[best, "valid_auc"]), "cutoff": float(cutoff),
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te), "positive_rate": float(y.mean())}
     stages["evaluate"] = time.perf_counter() - t
-    return BinaryCase(target, _positive_label(set(df[target].astype(str)), positive), X_tr, X_va, X_te, y_tr, y_va, y_te, comparison, best, model, p_va, p_te,
+    return BinaryCase(target, _positive_label(set(df[target].astype(str)), positive),
+                      X_tr, X_va, X_te, y_tr, y_va, y_te, comparison, best, model, p_va, p_te,
                       float(cutoff), metrics, stages)
 
 # %% ../nbs/07_binary.ipynb #d6359a27
@@ -164,6 +167,12 @@ class BinaryReport(CaseReport):
     SOLUTIONS = {"credit_risk": CreditRiskParams, "disease_risk": DiseaseRiskParams, "churn_risk": ChurnRiskParams}
     PARAMS = BinaryParams  # the parameters of a project's own binary template
     NEEDS = "target, positive (a column with two classes); optional group"
+    COMPARISON = {"valid_auc": "validation AUC"}
+    PERFORMANCE = {"auc": "AUC (ranking, 0.5 = chance)",
+                   "accuracy": "accuracy at 0.5",
+                   "log_loss": "log loss (lower is better)",
+                   "brier": "Brier score (lower is better)",
+                   "average_precision": "average precision"}
     DRIVERS = staticmethod(drivers)
 
     @classmethod
@@ -182,24 +191,13 @@ class BinaryReport(CaseReport):
     def headline(self) -> str:
         "The held-out result in one plain sentence, honest about the baseline."
         m, c = self.case.metrics, self.case
-        verdict = (f"This is clearly better than the no-skill baseline (AUC {m['baseline_test_auc']:.2f})." if c.beats_baseline else
-                   f"**This is not clearly better than a no-skill baseline (AUC {m['baseline_test_auc']:.2f}); the model should not be used for decisions.**")
+        verdict = (f"This is clearly better than the no-skill baseline (AUC {m['baseline_test_auc']:.2f})."
+                   if c.beats_baseline else
+                   f"**This is not clearly better than a no-skill baseline (AUC {m['baseline_test_auc']:.2f}); "
+                   f"the model should not be used for decisions.**")
         return (f"On {m['n_test']:,} held-out cases the model never saw, the {c.model_name} ranks a random "
-                f"'{esc(c.positive)}' case above a random other case {m['test_auc']:.0%} of the time (AUC {m['test_auc']:.3f}). {verdict}")
-
-    def comparison_table(self) -> pd.DataFrame:
-        "The candidate models with their validation AUC; the chosen one first."
-        t = self.case.comparison.rename(columns={"valid_auc": "validation AUC", "fit_seconds": "training seconds"})
-        t["chosen"] = ["yes" if n == self.case.model_name else "" for n in t.index]
-        return t.round(3)
-
-    def performance_table(self) -> pd.DataFrame:
-        "Held-out test metrics of the chosen model next to the no-skill baseline."
-        m = self.case.metrics
-        names = {"auc": "AUC (ranking, 0.5 = chance)", "accuracy": "accuracy at 0.5", "log_loss": "log loss (lower is better)",
-                 "brier": "Brier score (lower is better)", "average_precision": "average precision"}
-        return pd.DataFrame({self.case.model_name: [m[f"test_{k}"] for k in names], "no-skill baseline": [m[f"baseline_test_{k}"] for k in names]},
-                            index=list(names.values())).round(3)
+                f"'{esc(c.positive)}' case above a random other case {m['test_auc']:.0%} of the time "
+                f"(AUC {m['test_auc']:.3f}). {verdict}")
 
     def bundle_details(self) -> dict:
         "The cut-off and the client's two class names (negative, positive), for the bundle's decisions."
@@ -221,26 +219,32 @@ def _explain_section(self:BinaryReport, examples:int=5) -> dict:
     top = [f for f in self.drivers().feature if f in c.X_test][:6]
     fig = explain.pdp_figure(c.model, c.X_test, top)
     if fig is not None:
-        display(Markdown("**How the top drivers move the risk.** The average predicted probability as one input changes, the others as they are:")); display(fig)
+        display(Markdown("**How the top drivers move the risk.** The average predicted probability "
+                         "as one input changes, the others as they are:"))
+        display(fig)
     self.baseline = explain.baseline_inputs(c.model, c.X_train)
     riskiest = c.X_test.iloc[np.argsort(-c.p_test)[:examples]]
     reasons = explain.reason_codes(explain.attributions(c.model, riskiest, self.baseline))
-    display(Markdown(f"**Reasons for individual scores.** For the {examples} highest-risk cases of the held-out split, the inputs "
-                     "that pushed each score up most (exact contributions for a linear model, integrated gradients for the network):"))
-    display(reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]].reset_index(drop=True))
+    display(Markdown(f"**Reasons for individual scores.** For the {examples} highest-risk cases of the held-out split, "
+                     "the inputs that pushed each score up most (exact contributions for a linear model, "
+                     "integrated gradients for the network):"))
+    display(reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]]
+            .reset_index(drop=True))
     cal = explain.calibrate(c.model, c.X_valid, c.y_valid)
     brier, fig = explain.calibration_comparison(c.y_test, c.p_test, cal.predict_proba(c.X_test)[:, 1])
     better = brier["brier_after"] < brier["brier_before"]
-    display(Markdown(f"**Recalibration.** Platt scaling fitted on the choice split {'improves' if better else 'does not improve'} the "
+    display(Markdown(f"**Recalibration.** Platt scaling fitted on the choice split "
+                     f"{'improves' if better else 'does not improve'} the "
                      f"Brier score on the held-out split ({brier['brier_before']:.4f} → {brier['brier_after']:.4f})"
                      f"{'' if better else '; the model’s own probabilities are kept'}.")); display(fig)
     out["calibration"] = brier
     if self.cfg.group:
         groups = self.data.frame.loc[c.X_test.index, self.cfg.group]
         fair = explain.group_rates(groups, c.y_test, c.p_test, c.cutoff)
-        display(Markdown(f"**Groups compared: {code(self.cfg.group)}** (not a model input). At the cut-off, the share flagged, the "
-                         "true-positive rate and the false-positive rate per group, with ratios to the most favourable group. Ratios far "
-                         "from 1 deserve review; they do not by themselves show unfairness, and equalising one rate usually moves another."))
+        display(Markdown(f"**Groups compared: {code(self.cfg.group)}** (not a model input). At the cut-off, "
+                         "the share flagged, the true-positive rate and the false-positive rate per group, "
+                         "with ratios to the most favourable group. Ratios far from 1 deserve review; "
+                         "they do not by themselves show unfairness, and equalising one rate usually moves another."))
         display(fair.set_index("group").round(3))
         out["fairness"] = fair
     self.stages["explain"] = time.perf_counter() - t

@@ -43,14 +43,16 @@ def _category_schema(s:pd.Series, min_count:int=5, max_levels:int=50) -> dict:
 def _column_schema(s:pd.Series, bins:int=10) -> dict:
     "Type, range or common categories, and a binned summary (for drift) of one training column."
     missing = float(s.isna().mean())
-    if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s)):
+    if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s)
+                                             or pd.api.types.is_datetime64_any_dtype(s)):
         return _category_schema(s)
     if pd.api.types.is_datetime64_any_dtype(s):
         return {"kind": "date", "missing": missing, "min": str(s.min()), "max": str(s.max())}
     v = s.astype(float).dropna()
     edges = np.unique(np.quantile(v, np.linspace(0, 1, bins + 1))[1:-1]) if len(v) else np.array([])
     counts = np.bincount(np.searchsorted(edges, v, side="right"), minlength=len(edges) + 1) if len(v) else np.zeros(1)
-    return {"kind": "number", "missing": missing, "min": float(v.min()) if len(v) else None, "max": float(v.max()) if len(v) else None,
+    return {"kind": "number", "missing": missing, "min": float(v.min()) if len(v) else None,
+            "max": float(v.max()) if len(v) else None,
             "bins": {"edges": edges.tolist(), "shares": (counts / max(counts.sum(), 1)).tolist()}}
 
 # %% ../nbs/11_bundle.ipynb #06eb0d91
@@ -95,7 +97,8 @@ def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool
     positive = names[1] if positive is None else str(positive)
     if positive != names[1]:
         raise BundleError(f"the positive class {positive!r} must be the model's second class, {names[1]!r}: "
-                          "the score is that class's probability", "pass classes=[negative, positive] in the model's order")
+                          "the score is that class's probability",
+                          "pass classes=[negative, positive] in the model's order")
     return {"classes": names, "positive": positive, "cutoff": float(cutoff)}
 
 def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutoff:float=0.5, metrics:dict|None=None,
@@ -114,10 +117,12 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()}
     meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "kind": kind,
-            "estimator": type(model).__name__, "params": params, **scoring, "target": target, "features": list(X_train.columns),
+            "estimator": type(model).__name__, "params": params, **scoring, "target": target,
+            "features": list(X_train.columns),
             "schema": {c: _column_schema(X_train[c]) for c in X_train.columns},
             "baseline": (baseline if baseline is not None else baseline_inputs(model, X_train)).tolist(),
-            "training": {"rows": len(X_train), "sha256": frame_sha256(X_train)}, "metrics": metrics or {}, **(extra or {})}
+            "training": {"rows": len(X_train), "sha256": frame_sha256(X_train)}, "metrics": metrics or {},
+            **(extra or {})}
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
     sums = json.dumps({f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in FILES}, indent=2).encode()
     (folder / "checksums.json").write_bytes(sums)
@@ -128,9 +133,10 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
 
 # %% ../nbs/11_bundle.ipynb #ec13e4a0
 def _class_names(meta:dict) -> list[str]:
-    "The client's class names in the model's order; a binary bundle whose positive class is not among them names the other 'not <positive>'."
+    "The client's class names in model order; a binary bundle whose positive class is absent names the other 'not <positive>'."
     names, positive = [str(c) for c in meta.get("classes", [])], meta.get("positive")
-    if meta.get("kind", "binary") == "binary" and positive is not None and str(positive) not in names and len(names) == 2:
+    if (meta.get("kind", "binary") == "binary" and positive is not None and str(positive) not in names
+            and len(names) == 2):
         return [f"not {positive}", str(positive)]  # bundles written before the classes held the client's names
     return names
 
@@ -180,7 +186,8 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
     if not isinstance(sums, dict): raise BundleError(f"{folder / 'checksums.json'}: corrupted (not a JSON object)")
     blobs = {}
     for name in FILES:
-        if not (folder / name).is_file(): raise BundleError(f"{folder}: {name} is missing", "copy the whole model/ folder")
+        if not (folder / name).is_file():
+            raise BundleError(f"{folder}: {name} is missing", "copy the whole model/ folder")
         blobs[name] = (folder / name).read_bytes()
         if hashlib.sha256(blobs[name]).hexdigest() != sums.get(name):
             raise BundleError(f"{folder / name}: checksum mismatch: the file is corrupted "
@@ -239,7 +246,7 @@ def load_bundle(folder) -> Bundle:
 
 # %% ../nbs/11_bundle.ipynb #c40a9bcf
 def check_input(meta:dict, df:pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    "The input with the training columns coerced to their training types, and counts of unlisted categories and out-of-range values."
+    "The input with training columns coerced to training types, and counts of unlisted categories and out-of-range values."
     missing = [c for c in meta["features"] if c not in df.columns]
     if missing: raise DataError(f"the input lacks {len(missing)} column(s) the model needs: {', '.join(missing)}",
                                 "give the input the same columns as the training data")
@@ -250,8 +257,10 @@ def check_input(meta:dict, df:pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             raw = out[col]
             num = pd.to_numeric(raw, errors="coerce")
             bad = raw[num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")]
-            if len(bad): raise DataError(f"column {col!r}: {len(bad)} value(s) are not numbers, e.g. {', '.join(map(repr, bad.astype(str).unique()[:5]))}",
-                                         "fix those values or leave them empty")
+            if len(bad):
+                raise DataError(f"column {col!r}: {len(bad)} value(s) are not numbers, e.g. "
+                                f"{', '.join(map(repr, bad.astype(str).unique()[:5]))}",
+                                "fix those values or leave them empty")
             if np.isinf(num).any():
                 raise DataError(f"column {col!r}: {int(np.isinf(num).sum())} value(s) are infinite",
                                 "replace them by finite numbers or leave them empty")
@@ -286,13 +295,15 @@ def psi(train_shares, counts, eps:float=1e-4) -> float:
 
 def drift_table(meta:dict, counts:dict) -> pd.DataFrame:
     "PSI per column from accumulated bin counts, worst first, with a warning above 0.2."
-    rows = [{"column": c, "psi": psi(meta["schema"][c]["bins"]["shares"], n)} for c, n in counts.items() if n is not None]
+    rows = [{"column": c, "psi": psi(meta["schema"][c]["bins"]["shares"], n)}
+            for c, n in counts.items() if n is not None]
     t = pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
     t["status"] = np.where(t.psi > 0.2, "shifted (PSI > 0.2)", np.where(t.psi > 0.1, "moderate", "stable"))
     return t
 
 # %% ../nbs/11_bundle.ipynb #87c8b70f
-def _expm1(v:np.ndarray) -> np.ndarray: return np.expm1(np.minimum(v, 700.0))  # log scale back to the target, no overflow
+# log scale back to the target, no overflow
+def _expm1(v:np.ndarray) -> np.ndarray: return np.expm1(np.minimum(v, 700.0))
 
 def _kind_columns(bundle:Bundle, Xt:np.ndarray) -> tuple[dict, np.ndarray|None]:
     "The kind's output columns from the estimator's own arithmetic, and the output each row's reasons explain."
@@ -332,7 +343,7 @@ def score_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3, drift:bool=True) 
     return out, issues, counts
 
 def score(bundle:Bundle, df:pd.DataFrame, reasons:int=3) -> pd.DataFrame:
-    "The kind's scores (probability and decision; class probabilities and prediction; value and interval) and top reasons per row."
+    "The kind's scores (probability, decision; class probabilities, prediction; value, interval) and top reasons per row."
     return score_frame(bundle, df, reasons)[0]
 
 # %% ../nbs/11_bundle.ipynb #0a8a1e15
@@ -345,7 +356,8 @@ def _chunks(path:Path, chunksize:int):
         yield from pd.read_csv(path, chunksize=chunksize, sep="\t" if path.suffix.lower() == ".tsv" else ",")
     else: raise DataError(f"{path}: unknown file type {path.suffix!r}", "score a .csv, .tsv or .parquet file")
 
-def score_file(bundle:Bundle, input_path, output_path=None, chunksize:int=50_000, reasons:int=3, verbose:bool|None=None) -> dict:
+def score_file(bundle:Bundle, input_path, output_path=None, chunksize:int=50_000, reasons:int=3,
+               verbose:bool|None=None) -> dict:
     "Score a CSV or Parquet file in chunks into the same format; write a drift summary beside it; return a summary."
     from lepton_nb.core import progress
     src = Path(input_path)
@@ -362,7 +374,9 @@ def score_file(bundle:Bundle, input_path, output_path=None, chunksize:int=50_000
                 table = pa.Table.from_pandas(out, preserve_index=False)
                 writer = writer or pq.ParquetWriter(tmp, table.schema)
                 writer.write_table(table.cast(writer.schema))
-            else: out.to_csv(tmp, mode="a" if rows else "w", header=not rows, index=False, sep="\t" if dst.suffix.lower() == ".tsv" else ",")
+            else:
+                out.to_csv(tmp, mode="a" if rows else "w", header=not rows, index=False,
+                           sep="\t" if dst.suffix.lower() == ".tsv" else ",")
             rows += len(chunk)
             for col, d in issues.items():
                 for k, v in d.items(): totals.setdefault(col, {}).setdefault(k, 0); totals[col][k] += v

@@ -16,7 +16,8 @@ def _headline(s:dict) -> str:
     "A client's headline metrics in words, as its kind declares them."
     from lepton_nb.solutions import KINDS
     m, kind = s.get("metrics") or {}, KINDS.get(s.get("kind"))
-    shown = [f"{k.replace('_', ' ')} {m[k]:.3f}" for k in (kind.HEADLINE if kind else ()) if isinstance(m.get(k), (int, float))]
+    shown = [f"{k.replace('_', ' ')} {m[k]:.3f}" for k in (kind.HEADLINE if kind else ())
+             if isinstance(m.get(k), (int, float))]
     return ", ".join(shown + ([f"model: {m['model']}"] if "model" in m else []))
 
 def _report(args) -> int:
@@ -30,7 +31,8 @@ def _report(args) -> int:
 def _report_all(args) -> int:
     from lepton_nb.report import report_all
     start = time.perf_counter()
-    summaries = report_all(args.folder, args.out, args.workers, Path(args.templates) if args.templates else None, args.timeout)
+    summaries = report_all(args.folder, args.out, args.workers, Path(args.templates) if args.templates else None,
+                           args.timeout)
     for s in summaries:
         m = s.get("metrics") or {}
         detail = _headline(s) if m else ((s.get("error") or "").splitlines() or [""])[0][:160]
@@ -51,7 +53,8 @@ def _profile(args) -> int:
     check_data(cfg, data.frame)
     prof = client_profile(cfg, data)
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_colwidth", 48):
-        print(f"{cfg.customer}: {len(data.frame):,} rows x {data.frame.shape[1]} columns\n\nTables:\n{data.tables.to_string(index=False)}")
+        print(f"{cfg.customer}: {len(data.frame):,} rows x {data.frame.shape[1]} columns\n\n"
+              f"Tables:\n{data.tables.to_string(index=False)}")
         if len(data.cleaning): print(f"\nCleaning:\n{data.cleaning.to_string(index=False)}")
         print(f"\nColumns:\n{prof.columns.to_string(index=False)}")
     print("\nLeft out of the model:" if prof.excluded else "\nNo column is left out of the model.")
@@ -70,7 +73,9 @@ def _score(args) -> int:
     print(f"scored {s['rows']:,} rows -> {s['output']}\ndrift summary -> {s['drift']}")
     for col, counts in s["issues"].items():
         print("  " + col + ": " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items() if v))
-    if s["shifted"]: print(f"warning: these columns have drifted from the training data (PSI > 0.2): {', '.join(s['shifted'])}", file=sys.stderr)
+    if s["shifted"]:
+        print(f"warning: these columns have drifted from the training data (PSI > 0.2): {', '.join(s['shifted'])}",
+              file=sys.stderr)
     return 0
 
 def _serve(args) -> int:
@@ -82,7 +87,8 @@ def _templates(args) -> int:
     from lepton_nb.solutions import list_templates
     table = list_templates(args.templates)
     for row in table.itertuples():
-        print(f"{row.template} ({row.kind}): {row.what}\n  needs: {row.needs}\n  params: {row.params}\n  from: {row.folder}\n")
+        print(f"{row.template} ({row.kind}): {row.what}\n  needs: {row.needs}\n  params: {row.params}\n"
+              f"  from: {row.folder}\n")
     return 0
 
 # %% ../nbs/09_cli.ipynb #5498ed85
@@ -93,7 +99,8 @@ def parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="write one client's report into DIR/<customer>/")
     r.add_argument("config", help="the client's YAML config, e.g. reports/customers/demo-bank.yaml")
     ra = sub.add_parser("report-all", help="write every client's report and DIR/index.html")
-    ra.add_argument("folder", nargs="?", default="reports/customers", help="folder of client configs (default reports/customers)")
+    ra.add_argument("folder", nargs="?", default="reports/customers",
+                    help="folder of client configs (default reports/customers)")
     ra.add_argument("--workers", type=int, default=2, help="reports run at the same time (default 2)")
     for s in (r, ra):
         s.add_argument("--out", default="reports/_build", help="output folder (default reports/_build)")
@@ -109,7 +116,9 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("-o", "--output", default=None, help="output file (default: INPUT.scored with the same format)")
     sc.add_argument("--chunksize", type=int, default=50_000, help="rows read and scored at a time (default 50,000)")
     sv = sub.add_parser("serve", help="serve a model bundle over HTTP: GET /health, GET /schema, POST /score")
-    sv.add_argument("model_dir"); sv.add_argument("--host", default="127.0.0.1"); sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument("model_dir")
+    sv.add_argument("--host", default="127.0.0.1")
+    sv.add_argument("--port", type=int, default=8000)
     sv.add_argument("--max-batch", type=int, default=1000, help="most records in one request (default 1000)")
     sv.add_argument("--max-body-bytes", type=int, default=10_000_000, help="largest request body (default 10,000,000)")
     sc.set_defaults(run=_score); sv.set_defaults(run=_serve)

@@ -30,25 +30,35 @@ _LIST_MAX = 200  # most sources, cleaning steps or columns a config may list
 class DataConfig(BaseModel):
     "Where the client's data come from and how they are cleaned, joined and protected."
     model_config = ConfigDict(extra="forbid")
-    dataset: str|None = Field(None, description="a public data set shipped by a package, e.g. modeldata/credit_data (its table is 'data')")
-    sources: dict[str, Source]|None = Field(None, max_length=50, description="table name -> file (CSV, TSV, Parquet, JSON lines, SQLite or DuckDB table)")
-    cleaning: list[CleaningStep] = Field([], max_length=_LIST_MAX, description="declared cleaning steps, run in order inside the warehouse")
-    keys: dict[str, list[str]] = Field({}, max_length=50, description="table -> the columns that identify one row; checked to be unique before the query")
-    query: str|None = Field(None, max_length=100_000, description="DuckDB SQL over the tables that gives the modelling table")
-    pii_columns: list[str] = Field([], max_length=_LIST_MAX, description="columns holding personal data, beyond those found automatically")
-    allow_columns: list[str] = Field([], max_length=_LIST_MAX, description="columns to keep in the model although the profile would leave them out")
+    dataset: str|None = Field(
+        None, description="a public data set shipped by a package, e.g. modeldata/credit_data (its table is 'data')")
+    sources: dict[str, Source]|None = Field(
+        None, max_length=50, description="table name -> file (CSV, TSV, Parquet, JSON lines, SQLite or DuckDB table)")
+    cleaning: list[CleaningStep] = Field(
+        [], max_length=_LIST_MAX, description="declared cleaning steps, run in order inside the warehouse")
+    keys: dict[str, list[str]] = Field(
+        {}, max_length=50,
+        description="table -> the columns that identify one row; checked to be unique before the query")
+    query: str|None = Field(None, max_length=100_000,
+                            description="DuckDB SQL over the tables that gives the modelling table")
+    pii_columns: list[str] = Field(
+        [], max_length=_LIST_MAX, description="columns holding personal data, beyond those found automatically")
+    allow_columns: list[str] = Field(
+        [], max_length=_LIST_MAX, description="columns to keep in the model although the profile would leave them out")
 
     @field_validator("dataset")
     @classmethod
     def _known_dataset(cls, v):
-        if v is not None and v not in DATASETS: raise ValueError(f"unknown dataset; expected one of: {', '.join(DATASETS)}")
+        if v is not None and v not in DATASETS:
+            raise ValueError(f"unknown dataset; expected one of: {', '.join(DATASETS)}")
         return v
 
     @field_validator("sources")
     @classmethod
     def _sql_names(cls, v):
         for name in v or {}:
-            if not re.match(_IDENT, name): raise ValueError(f"source name {name!r} must be a SQL name: letters, digits and _")
+            if not re.match(_IDENT, name):
+                raise ValueError(f"source name {name!r} must be a SQL name: letters, digits and _")
         return v
 
     @field_validator("query")
@@ -60,11 +70,14 @@ class DataConfig(BaseModel):
 
     @model_validator(mode="after")
     def _one_origin(self):
-        if (self.dataset is None) == (self.sources is None): raise ValueError("give either 'dataset' or 'sources', not both or neither")
+        if (self.dataset is None) == (self.sources is None):
+            raise ValueError("give either 'dataset' or 'sources', not both or neither")
         tables = list(self.sources or {"data": None})
         for where, names in (("cleaning", [c.table for c in self.cleaning]), ("keys", list(self.keys))):
             unknown = [t for t in names if t not in tables]
-            if unknown: raise ValueError(f"'{where}' names table(s) {', '.join(map(repr, unknown))}; tables are: {', '.join(tables)}")
+            if unknown:
+                raise ValueError(f"'{where}' names table(s) {', '.join(map(repr, unknown))}; "
+                                 f"tables are: {', '.join(tables)}")
         if self.query is not None and self.sources is None: raise ValueError("'query' needs 'sources'")
         if self.sources is not None and len(self.sources) > 1 and self.query is None:
             raise ValueError("several sources need a 'query' that joins them into one table")
@@ -84,8 +97,9 @@ class ClientConfig(BaseModel):
 class TargetConfig(ClientConfig):
     "The keys of kinds that learn one target column: the column, and a group compared in the report."
     target: str = Field(min_length=1, max_length=_NAME_MAX, description="the column to predict")
-    group: str|None = Field(None, max_length=_NAME_MAX,
-                            description="a column to compare groups on (fairness, errors by segment); not a model input")
+    group: str|None = Field(
+        None, max_length=_NAME_MAX,
+        description="a column to compare groups on (fairness, errors by segment); not a model input")
 
 # %% ../nbs/14_config.ipynb #a9f76d65
 MAX_CONFIG_BYTES = 1_000_000
@@ -104,7 +118,8 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=True)
             if isinstance(key, (str, int, float, bool)) and key in seen:
-                raise yaml.MarkedYAMLError(problem=f"key {_short(key)} is given twice", problem_mark=key_node.start_mark)
+                raise yaml.MarkedYAMLError(problem=f"key {_short(key)} is given twice",
+                                           problem_mark=key_node.start_mark)
             if isinstance(key, (str, int, float, bool)): seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -142,8 +157,9 @@ class LoadedConfig:
         return resolve_source(self.path.parent, self.config.data.sources[name].path)
 
 def _where(loc) -> str:
-    "A pydantic error location as a dotted key."
-    return ".".join(str(p) for p in loc if not str(p).startswith(("function-after", "literal")))
+    "A pydantic error location as a dotted key; list items counted from 1, as the cleaning log counts its steps."
+    parts = [p for p in loc if not str(p).startswith(("function-after", "literal"))]
+    return ".".join(str(p + 1) if isinstance(p, int) else str(p) for p in parts)
 
 def _explain(err:ValidationError, model, prefix:str="") -> str:
     "One line per problem: the key and what was expected."
@@ -186,7 +202,8 @@ def check_config(raw:dict, path, keys:type[ClientConfig], params:type[BaseModel]
     path = Path(path).resolve()
     try: cfg = keys.model_validate(raw)
     except ValidationError as e:
-        raise ConfigError(f"{path}:\n  {_explain(e, keys)}", "fix these keys; see reports/customers/*.yaml for examples") from None
+        raise ConfigError(f"{path}:\n  {_explain(e, keys)}",
+                          "fix these keys; see reports/customers/*.yaml for examples") from None
     try: typed = params.model_validate(cfg.params)
     except ValidationError as e:
         raise ConfigError(f"{path}:\n  {_explain(e, params, 'params.')}",

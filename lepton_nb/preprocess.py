@@ -100,7 +100,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                             "pass a DataFrame with named columns")
         missing = [c for c in self.columns_ if c not in df.columns]
         if missing:
-            raise DataError(f"{len(missing)} column(s) seen in training are missing: {', '.join(map(str, missing[:10]))}",
+            raise DataError(f"{len(missing)} column(s) seen in training are missing: "
+                            f"{', '.join(map(str, missing[:10]))}",
                             "give the data the same columns the model was trained on")
         return _str_columns(df[self.columns_])
 
@@ -119,7 +120,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):
 
     def fit_transform(self, X:pd.DataFrame, y=None) -> np.ndarray:
         "Fit on `X` and return its model inputs, in one pass."
-        if not isinstance(X, pd.DataFrame): raise DataError(f"Preprocessor needs a pandas DataFrame; got {type(X).__name__}")
+        if not isinstance(X, pd.DataFrame):
+            raise DataError(f"Preprocessor needs a pandas DataFrame; got {type(X).__name__}")
         if len(X) == 0: raise DataError("cannot fit the Preprocessor on an empty table", "check the training split")
         self.columns_ = list(X.columns)
         X = _str_columns(X)
@@ -197,7 +199,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             pre.columns_, pre.kinds_, pre.numeric_ = list(meta["columns"]), dict(meta["kinds"]), list(meta["numeric"])
             pre.categories_ = {c: list(v) for c, v in meta["categories"].items()}
             pre.infrequent_ = list(meta["infrequent"])
-            pre.fill_, pre.mean_, pre.scale_ = (np.asarray(arrays[k], dtype=np.float64) for k in ("fill", "mean", "scale"))
+            pre.fill_, pre.mean_, pre.scale_ = (np.asarray(arrays[k], dtype=np.float64)
+                                                for k in ("fill", "mean", "scale"))
             pre.indicator_ = np.asarray(arrays["indicator"], dtype=np.int64)
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise DataError(f"preprocessor state: a part is missing or of the wrong type ({e!r})",
@@ -243,7 +246,8 @@ def train_valid_test_split(*arrays,
     rest, test = first[0::2], first[1::2]
     strat_rest = rest.pop() if stratify is not None else None
     test = test[:len(rest)]
-    second = train_test_split(*rest, test_size=valid_size / (1 - test_size), random_state=random_state, stratify=strat_rest)
+    second = train_test_split(*rest, test_size=valid_size / (1 - test_size), random_state=random_state,
+                              stratify=strat_rest)
     out = []
     for i in range(len(arrays)): out += [second[2 * i], second[2 * i + 1], test[i]]
     return out

@@ -18,36 +18,27 @@ from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error
 from .config import LoadedConfig, TargetConfig
 from .core import DataError
 from .evaluate import drivers_figure
+from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import CaseReport
+from .reporting import CaseReport, ModelParams, Probability
 from .tabular import LinearRegression, MLPRegressor
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'ValueEstimateParams', 'regression_target', 'regression_metrics', 'wants_log_target', 'interval_offsets',
            'RegressionCase', 'run_regression_case', 'predicted_actual_figure', 'residuals_figure', 'error_by_segment',
-           'regression_drivers', 'regression_drivers_figure', 'RegressionReport']
+           'regression_drivers', 'RegressionReport']
 
 # %% ../nbs/16_regression.ipynb #8aab15a5
-_Probability = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]  # as the binary kinds': strictly between 0 and 1
-_ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
-
-class ValueEstimateParams(BaseModel):
+class ValueEstimateParams(ModelParams):
     "value_estimate: how much — a property's value, a customer's yearly spend, a claim's cost."
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    models: list[Literal["linear", "mlp"]] = Field(["linear", "mlp"], min_length=1, max_length=2,
-                                                   description="candidate models; the best on validation RMSE is chosen")
-    hidden_layer_sizes: list[Annotated[int, Field(ge=1, le=4096)]] = Field(
-        [64, 32], max_length=8, description="the MLP's hidden layers (at most 8, of 1 to 4096 units)")
-    max_epochs: int = Field(200, ge=1, le=10_000, description="most MLP training epochs (early stopping usually ends sooner)")
-    valid_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows for validation (model choice, interval)")
-    test_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows held out for the reported metrics")
+    models: list[Literal["linear", "mlp"]] = Field(
+        ["linear", "mlp"], min_length=1, max_length=2,
+        description="candidate models; the best on validation RMSE is chosen")
     log_target: Literal["auto"]|bool = Field("auto", description="model log(1 + target); 'auto': when the training "
                                              "target is positive and right-skewed (skewness above 1)")
-    interval: tuple[_Probability, _Probability] = Field((0.1, 0.9), description="probabilities of the prediction "
+    interval: tuple[Probability, Probability] = Field((0.1, 0.9), description="probabilities of the prediction "
                                                       "interval's lower and upper ends (P10-P90 by default)")
-    drop_columns: list[_ColumnName] = Field([], max_length=1000, description="input columns to leave out of the model")
-    permutation_repeats: int = Field(5, ge=1, le=50, description="repeats of the permutation importance")
 
     @model_validator(mode="after")
     def _ordered_interval(self):
@@ -147,8 +138,8 @@ class RegressionCase:
 def _candidates(params:ValueEstimateParams, seed:int) -> dict:
     "The candidate models, fresh and unfitted."
     make = {"linear": lambda: LinearRegression(C=1.0, max_iter=2000, random_state=seed),
-            "mlp": lambda: MLPRegressor(hidden_layer_sizes=tuple(params.hidden_layer_sizes), max_iter=params.max_epochs,
-                                        random_state=seed)}
+            "mlp": lambda: MLPRegressor(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
+                                        max_iter=params.max_epochs, random_state=seed)}
     names = {"linear": "linear regression (ridge)", "mlp": "neural network (MLP)"}
     return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
 
@@ -161,10 +152,12 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
     missing = [c for c in params.drop_columns if c not in df]
     if missing: raise DataError(f"drop_columns names columns not in the data: {', '.join(missing)}",
                                 f"use columns of the data: {', '.join(map(str, df.columns[:20]))}")
-    X = df.drop(columns=list(dict.fromkeys([target, *params.drop_columns, *[c for c in exclude if c in df and c != target]])))
-    if X.shape[1] == 0: raise DataError("no input columns are left for the model", "check drop_columns and the profile's exclusions")
-    X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(X, y, valid_size=params.valid_size, test_size=params.test_size,
-                                                                random_state=seed)
+    X = df.drop(columns=list(dict.fromkeys([target, *params.drop_columns,
+                                            *[c for c in exclude if c in df and c != target]])))
+    if X.shape[1] == 0:
+        raise DataError("no input columns are left for the model", "check drop_columns and the profile's exclusions")
+    X_tr, X_va, X_te, y_tr, y_va, y_te = train_valid_test_split(X, y, valid_size=params.valid_size,
+                                                                test_size=params.test_size, random_state=seed)
     log = wants_log_target(y_tr) if params.log_target == "auto" else bool(params.log_target)
     if log and (y < 0).any(): raise DataError(f"log_target needs a target without negative values; {target!r} has "
                                               f"{int((y < 0).sum())}", "set log_target: false (or 'auto')")
@@ -173,7 +166,8 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
     rows, fitted = {}, {}
     for name, model in _candidates(params, seed).items():
         start = time.perf_counter()
-        model.fit(X_tr, to_model(y_tr), **({"validation_data": (X_va, to_model(y_va))} if isinstance(model, MLPRegressor) else {}))
+        model.fit(X_tr, to_model(y_tr),
+                  **({"validation_data": (X_va, to_model(y_va))} if isinstance(model, MLPRegressor) else {}))
         p = _to_target(model.predict(X_va), log)
         rows[name] = {"valid_rmse": root_mean_squared_error(y_va, p), "valid_mae": mean_absolute_error(y_va, p),
                       "fit_seconds": time.perf_counter() - start}
@@ -186,7 +180,8 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
     offsets = interval_offsets(to_model(y_va) - raw_va, params.interval)
     pred_va, pred_te = _to_target(raw_va, log), _to_target(raw_te, log)
     lower, upper = (_to_target(raw_te + o, log) for o in offsets)
-    metrics = {**regression_metrics(y_te, pred_te), "interval_coverage": float(((y_te >= lower) & (y_te <= upper)).mean()),
+    metrics = {**regression_metrics(y_te, pred_te),
+               "interval_coverage": float(((y_te >= lower) & (y_te <= upper)).mean()),
                "interval_width_median": float(np.median(upper - lower)),
                **regression_metrics(y_te, np.full(len(y_te), np.median(y_tr)), "baseline_test_"),
                "valid_rmse": float(comparison.loc[best, "valid_rmse"]), "n_train": len(y_tr), "n_valid": len(y_va),
@@ -249,12 +244,6 @@ def regression_drivers(model, X:pd.DataFrame, y_true, n_repeats:int=5, random_st
     return (pd.DataFrame({"feature": X.columns, "rmse_rise": r.importances_mean, "spread": r.importances_std})
             .sort_values("rmse_rise", ascending=False, ignore_index=True))
 
-def regression_drivers_figure(table:pd.DataFrame, top:int=10):
-    "Horizontal bars of the top drivers (rise in RMSE) with their spread."
-    fig = drivers_figure(table.rename(columns={"rmse_rise": "auc_drop"}), top)
-    fig.axes[0].set_xlabel("rise in RMSE when the column is shuffled")
-    return fig
-
 # %% ../nbs/16_regression.ipynb #3c6b25ab
 def _amount(v:float) -> str:
     "A value in the target's units, readable: 1,234,567 or 0.0123."
@@ -266,51 +255,34 @@ class RegressionReport(CaseReport):
     SOLUTIONS = {"value_estimate": ValueEstimateParams}
     HEADLINE = ("test_r2", "test_rmse", "test_mae", "interval_coverage", "baseline_test_r2")
     NEEDS = "target (a numeric column); optional group"
+    TARGET, CASE = staticmethod(regression_target), staticmethod(run_regression_case)
+    COMPARISON = {"valid_rmse": "validation RMSE", "valid_mae": "validation MAE"}
+    PERFORMANCE = {"mae": "mean absolute error",
+                   "rmse": "root mean squared error",
+                   "r2": "R² (share of variation explained)",
+                   "mape": "mean absolute percentage error"}
+    BASELINE = "median baseline"
     DRIVERS = staticmethod(regression_drivers)
-
-    @classmethod
-    def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> np.ndarray:
-        "The target as numbers; a DataError naming the config's key `target`."
-        try: return regression_target(frame, cfg.target)
-        except DataError as e: raise DataError(f"{cfg.path}: key 'target': {e.problem}", e.hint) from None
-
-    @classmethod
-    def fit(cls, cfg:LoadedConfig, frame:pd.DataFrame, exclude:list[str]) -> RegressionCase:
-        "Split, fit the candidates, choose on validation RMSE, evaluate with intervals on the held-out split."
-        return run_regression_case(frame, cfg.target, cfg.params, cfg.seed, exclude=exclude)
+    DRIVER_SCALE = ("rmse_rise", "spread", "rise in RMSE when the column is shuffled")
 
     def headline(self) -> str:
         "The held-out result in one plain sentence, honest about the baseline."
         m, c = self.case.metrics, self.case
-        verdict = (f"That is clearly better than guessing the median for everyone (typical error {_amount(m['baseline_test_mae'])})."
+        verdict = (f"That is clearly better than guessing the median for everyone "
+                   f"(typical error {_amount(m['baseline_test_mae'])})."
                    if c.beats_baseline else "**That is not clearly better than guessing the median for everyone "
                    f"(typical error {_amount(m['baseline_test_mae'])}); the model should not be relied on.**")
-        return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} estimates {code(c.target)} "
-                f"with a typical (mean absolute) error of {_amount(m['test_mae'])} and explains {m['test_r2']:.0%} of its "
-                f"variation (R² {m['test_r2']:.3f}). {verdict}")
-
-    def comparison_table(self) -> pd.DataFrame:
-        "The candidate models with their validation errors; the chosen one first."
-        t = self.case.comparison.rename(columns={"valid_rmse": "validation RMSE", "valid_mae": "validation MAE",
-                                                 "fit_seconds": "training seconds"})
-        t["chosen"] = ["yes" if n == self.case.model_name else "" for n in t.index]
-        return t.round(3)
-
-    def performance_table(self) -> pd.DataFrame:
-        "Held-out errors of the chosen model next to the median baseline."
-        m = self.case.metrics
-        names = {"mae": "mean absolute error", "rmse": "root mean squared error", "r2": "R² (share of variation explained)",
-                 "mape": "mean absolute percentage error"}
-        names = {k: v for k, v in names.items() if f"test_{k}" in m}
-        return pd.DataFrame({self.case.model_name: [m[f"test_{k}"] for k in names],
-                             "median baseline": [m[f"baseline_test_{k}"] for k in names]}, index=list(names.values())).round(3)
+        return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} estimates "
+                f"{code(c.target)} with a typical (mean absolute) error of {_amount(m['test_mae'])} "
+                f"and explains {m['test_r2']:.0%} of its variation (R² {m['test_r2']:.3f}). {verdict}")
 
     def interval_sentence(self) -> str:
         "What the prediction interval means, and how often it held on the held-out rows."
         m, lo, hi = self.case.metrics, *self.cfg.params.interval
-        return (f"**Prediction intervals.** Each estimate comes with a range from the {lo:.0%} to the {hi:.0%} point of the "
-                f"errors seen on the choice split, so about {hi - lo:.0%} of true values should fall inside. On the held-out "
-                f"rows {m['interval_coverage']:.0%} did; the median width is {_amount(m['interval_width_median'])}.")
+        return (f"**Prediction intervals.** Each estimate comes with a range from the {lo:.0%} to the {hi:.0%} point "
+                f"of the errors seen on the choice split, so about {hi - lo:.0%} of true values should fall inside. "
+                f"On the held-out rows {m['interval_coverage']:.0%} did; "
+                f"the median width is {_amount(m['interval_width_median'])}.")
 
     def segment_errors(self) -> pd.DataFrame|None:
         "Errors by the config's `group` on the held-out rows, or None without a group."
@@ -319,6 +291,14 @@ class RegressionReport(CaseReport):
         return error_by_segment(self.case.y_test, self.case.pred_test, groups)
 
     def driver_options(self) -> dict: return {"log_target": self.case.log_target}
+
+    def reasons_table(self, examples:int=5) -> pd.DataFrame:
+        "For the held-out rows with the highest estimates: the estimate and the inputs that pushed it up most."
+        c = self.case
+        self.baseline = baseline_inputs(c.model, c.X_train)
+        top = np.argsort(-c.pred_test)[:examples]
+        reasons = reason_codes(attributions(c.model, c.X_test.iloc[top], self.baseline))
+        return reasons.assign(estimate=c.pred_test[top].round(0)).reset_index(drop=True)
 
     def bundle_details(self) -> dict:
         "The target's scale and the interval offsets, for the bundle's values and ranges."

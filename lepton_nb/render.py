@@ -5,6 +5,7 @@
 # %% ../nbs/13_render.ipynb #713d8741
 from __future__ import annotations
 import html, re
+from importlib.resources import files
 import nh3
 import pandas as pd
 
@@ -65,28 +66,11 @@ def sanitize(body:str) -> str:
                      url_schemes={"data"}, attribute_filter=_safe_url, link_rel=None, strip_comments=True)
 
 # %% ../nbs/13_render.ipynb #0282774a
-_PAGE = """<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title><style>{css}</style></head>
-<body><header><div class="client">{client}</div><div class="meta">{meta}</div></header>
-<main>{body}</main>
-<footer>{footer}</footer></body></html>
-"""
-_CSS = "\n".join([
-    "body{font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif;color:#1d2330;max-width:980px;",
-    "margin:0 auto;padding:0 24px 48px;line-height:1.5}",
-    "header{border-bottom:3px solid #2f5597;padding:20px 0 10px;margin-bottom:12px;display:flex;",
-    "justify-content:space-between;align-items:baseline}",
-    "header .client{font-size:1.1em;font-weight:600;color:#2f5597}header .meta,footer{color:#667;font-size:.85em}",
-    "footer{border-top:1px solid #ccd;margin-top:40px;padding-top:10px}",
-    "h1{font-size:1.9em;margin:.4em 0}h2{font-size:1.35em;margin-top:1.6em;border-bottom:1px solid #e3e6ee}",
-    "table{border-collapse:collapse;margin:10px 0;font-size:.9em}",
-    "th,td{border-bottom:1px solid #e3e6ee;padding:4px 10px;text-align:right}",
-    "th{background:#f3f5fa}td:first-child,th:first-child{text-align:left}img{max-width:100%}",
-    ".jp-OutputArea-output pre{background:#f7f8fb;padding:8px;overflow-x:auto}",
-    ".failed{color:#b00020;font-weight:600}pre{white-space:pre-wrap}"])
+def _asset(name:str) -> str:
+    "A file of lepton_nb/assets (the page's HTML and CSS), as text."
+    return (files("lepton_nb") / "assets" / name).read_text(encoding="utf-8")
 
 def page(title:str, client:str, body:str, meta:str="", footer:str="") -> str:
     "A self-contained HTML page: the strings escaped, the body sanitized."
-    return _PAGE.format(title=html.escape(title), css=_CSS, client=html.escape(client), meta=html.escape(meta),
-                        body=sanitize(body), footer=html.escape(footer))
+    return _asset("page.html").format(title=html.escape(title), css=_asset("page.css"), client=html.escape(client),
+                                      meta=html.escape(meta), body=sanitize(body), footer=html.escape(footer))

@@ -80,7 +80,8 @@ class RunLimit:
 def _client_cells(nb):
     "The notebook without parameters cells, record outputs, warnings and papermill metadata."
     nb = copy.deepcopy(nb)
-    nb.cells = [c for c in nb.cells if not {"parameters", "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))]
+    nb.cells = [c for c in nb.cells
+                if not {"parameters", "injected-parameters"} & set(c.get("metadata", {}).get("tags", []))]
     for c in nb.cells:
         if c.cell_type == "code":
             c.outputs = [o for o in c.outputs if not (o.get("name") == "stderr" or RECORD_MIME in o.get("data", {}))]
@@ -107,14 +108,16 @@ def kernel_name() -> str:
         overrides = {"display_name": f"lepton_nb ({sys.prefix})",
                      "env": {"MPLBACKEND": "module://matplotlib_inline.backend_inline"}}
         with tempfile.TemporaryDirectory() as tmp:
-            spec = write_kernel_spec(Path(tmp) / name, overrides=overrides, extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
+            spec = write_kernel_spec(Path(tmp) / name, overrides=overrides,
+                                     extra_arguments=["--IPKernelApp.log_level=CRITICAL"])
             manager.install_kernel_spec(spec, name, user=True)
     return name
 
 def _git(folder:Path) -> dict:
     "The commit of the repository holding `folder`, and whether it has uncommitted changes."
     try:
-        run = lambda *a: subprocess.run(["git", "-C", str(folder), *a], capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        run = lambda *a: subprocess.run(["git", "-C", str(folder), *a], capture_output=True, text=True, timeout=10,
+                                        check=True).stdout.strip()
         return {"commit": run("rev-parse", "HEAD"), "dirty": bool(run("status", "--porcelain"))}
     except (OSError, subprocess.SubprocessError): return {"commit": None, "dirty": None}
 
@@ -123,7 +126,8 @@ def _failure(err, customer:str) -> ReportError:
     from papermill.exceptions import PapermillExecutionError
     if isinstance(err, PapermillExecutionError):
         source = "\n".join("    " + l for l in err.source.strip().splitlines()[-12:])
-        return ReportError(f"{customer}: the template failed in cell {err.exec_count}:\n{source}\n  {err.ename}: {err.evalue}",
+        return ReportError(f"{customer}: the template failed in cell {err.exec_count}:\n{source}\n"
+                           f"  {err.ename}: {err.evalue}",
                            f"fix the config or the template; the failed notebook is in _failed/{customer}/report.ipynb")
     kind = "hung (a cell ran past the timeout)" if isinstance(err, TimeoutError) else "died"
     return ReportError(f"{customer}: the notebook kernel {kind}: {type(err).__name__}: {err}",
@@ -156,7 +160,8 @@ def _check_report_folder(final:Path) -> None:
         if not final.exists() and not final.is_symlink(): old.rename(final)
         else: shutil.rmtree(old)
     if final.is_symlink() or (final.exists() and not final.is_dir()):
-        raise ConfigError(f"{final}: a {'link' if final.is_symlink() else 'file'} is where this client's report folder belongs",
+        raise ConfigError(f"{final}: a {'link' if final.is_symlink() else 'file'} "
+                          f"is where this client's report folder belongs",
                           "move or delete it; lepton-nb writes a folder there")
 
 def _exchange(a:Path, b:Path) -> bool:
@@ -222,7 +227,8 @@ def missing_figures(nb) -> int:
 def _template_record(cfg:LoadedConfig) -> dict:
     "The template's name, where it came from (shipped, or the project's) and its hash; no absolute path."
     shipped = cfg.template.parent == Path(lepton_nb.__file__).parent / "templates"
-    return {"name": cfg.template.stem, "source": "lepton_nb" if shipped else "project", "sha256": file_sha256(cfg.template)}
+    return {"name": cfg.template.stem, "source": "lepton_nb" if shipped else "project",
+            "sha256": file_sha256(cfg.template)}
 
 def _check(config_path, templates, limit:RunLimit):
     "The config and the data, checked under the time limit before any notebook starts."
@@ -237,7 +243,8 @@ def _collect(cfg:LoadedConfig, work:Path) -> dict:
     nb = nbformat.read(work / "report.ipynb", as_version=4)
     records = read_records(nb)
     if "metrics" not in records or not (work / "model" / "checksums.json").exists():
-        raise ReportError(f"{cfg.customer}: template {cfg.template.name} ran but did not record metrics and save the model",
+        raise ReportError(f"{cfg.customer}: template {cfg.template.name} ran but did not record metrics "
+                          f"and save the model",
                           "end the template with report.finish()")
     if missing := missing_figures(nb):
         raise ReportError(f"{cfg.customer}: {missing} of the figures template {cfg.template.name} declares are missing",
@@ -247,7 +254,8 @@ def _collect(cfg:LoadedConfig, work:Path) -> dict:
 def _publish(cfg:LoadedConfig, work:Path, collected:dict, inputs:list, started, stages:dict, timeout:int) -> None:
     "Write report.html, metrics.json and manifest.json beside the executed notebook and the model."
     t, records, kind = time.perf_counter(), collected["records"], cfg.solution.replace("_", " ")
-    footer = f"{cfg.name} · {kind} · lepton_nb {lepton_nb.__version__} · every figure is measured on data the model never saw"
+    footer = (f"{cfg.name} · {kind} · lepton_nb {lepton_nb.__version__} · "
+              f"every figure is measured on data the model never saw")
     html_page = render_html(collected["nb"], cfg.name, f"{cfg.name} — {kind}", footer)
     (work / "report.html").write_text(html_page, encoding="utf-8")
     metrics = {"customer": cfg.customer, "name": cfg.name, "solution": cfg.solution, "kind": cfg.report.KIND,
@@ -279,7 +287,8 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
             raise
         except Exception as err:
             _keep_failed(work, out_dir, cfg.customer)
-            if isinstance(err, (PapermillExecutionError, TimeoutError, RuntimeError)) or "DeadKernel" in type(err).__name__:
+            if (isinstance(err, (PapermillExecutionError, TimeoutError, RuntimeError))
+                    or "DeadKernel" in type(err).__name__):
                 raise _failure(err, cfg.customer) from None
             raise
         stages["execute_notebook"], t = time.perf_counter() - t, time.perf_counter()
@@ -290,7 +299,8 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
         shutil.rmtree(out_dir / "_failed" / cfg.customer, ignore_errors=True)
         if (out_dir / "_failed").is_dir() and not any((out_dir / "_failed").iterdir()): (out_dir / "_failed").rmdir()
         return {"customer": cfg.customer, "name": cfg.name, "solution": cfg.solution, "kind": cfg.report.KIND,
-                "status": "ok", "metrics": collected["records"]["metrics"], "path": str(final / "report.html"), "error": None}
+                "status": "ok", "metrics": collected["records"]["metrics"], "path": str(final / "report.html"),
+                "error": None}
     finally:
         if work.exists(): shutil.rmtree(work, ignore_errors=True)
 
@@ -313,12 +323,15 @@ def _report_one(config_path:str, out_dir:str, templates:str|None, timeout:int, c
 def client_configs(folder) -> dict[Path, str]:
     "Each config in `folder` (*.yaml, *.yml) with its customer id; a ConfigError when two share an id."
     configs = sorted([*Path(folder).glob("*.yaml"), *Path(folder).glob("*.yml")])
-    if not configs: raise ConfigError(f"{folder}: no client configs (*.yaml, *.yml) found", "put one YAML file per client in this folder")
+    if not configs:
+        raise ConfigError(f"{folder}: no client configs (*.yaml, *.yml) found",
+                          "put one YAML file per client in this folder")
     ids, seen = {}, {}
     for path in configs:
         try: customer = read_config(path).get("customer")
         except LeptonError: customer = None  # its run reports the problem
-        ids[path] = customer if isinstance(customer, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", customer) else None
+        ids[path] = (customer if isinstance(customer, str) and re.fullmatch(r"[a-z0-9][a-z0-9-]{0,63}", customer)
+                     else None)
         if ids[path] in seen:
             raise ConfigError(f"{seen[ids[path]]} and {path} both have customer id {ids[path]!r}: their reports would "
                               "overwrite each other", "give each client its own customer id")
@@ -343,7 +356,8 @@ def report_all(folder="reports/customers", out_dir="reports/_build", workers:int
                        disable=None if verbose is not False else True)
         for f in bar:
             try: s = f.result()
-            except Exception as e: s = {"customer": "?", "status": "failed", "error": f"worker process died: {e}", "metrics": None}
+            except Exception as e:
+                s = {"customer": "?", "status": "failed", "error": f"worker process died: {e}", "metrics": None}
             summaries.append(s)
             bar.set_postfix_str(f"{s['customer']}: {s['status']}")
     except KeyboardInterrupt:  # running workers got Ctrl-C too and stop their own reports; queued ones do not start
@@ -367,7 +381,8 @@ def _index_row(s:dict, out_dir:Path, headline:tuple) -> str:
     link = ""
     if valid and (Path(out_dir) / s["customer"] / "report.html").exists():
         link = f'<a href="{s["customer"]}/report.html">{"report" if s["status"] == "ok" else "last good report"}</a>'
-    status = "ok" if s["status"] == "ok" else f'<span class="failed">failed</span><pre>{html.escape(s.get("error") or "")}</pre>'
+    status = ("ok" if s["status"] == "ok"
+              else f'<span class="failed">failed</span><pre>{html.escape(s.get("error") or "")}</pre>')
     return (f"<tr><td>{html.escape(str(s['customer']))}</td><td>{html.escape(str(s.get('name') or ''))}</td>"
             f"<td>{html.escape(str(s.get('solution') or ''))}</td><td>{status}</td>"
             f"{''.join(_cell(m.get(k)) for k in headline)}<td>{link}</td></tr>")
@@ -387,6 +402,7 @@ def write_index(out_dir:Path, summaries:list[dict]) -> Path:
     body = f"<h1>Client reports</h1><p>{ok} of {len(summaries)} reports succeeded.</p>{''.join(sections)}"
     meta = datetime.now(timezone.utc).strftime("Generated %d %B %Y %H:%M UTC")
     path = Path(out_dir) / "index.html"
-    path.write_text(page("lepton_nb client reports", "lepton_nb", body, meta, "Metrics are on each client's held-out test split."),
+    path.write_text(page("lepton_nb client reports", "lepton_nb", body, meta,
+                         "Metrics are on each client's held-out test split."),
                     encoding="utf-8")
     return path

@@ -8,15 +8,17 @@ import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+from typing import Annotated
+from pydantic import BaseModel, ConfigDict, Field
 from .config import ClientConfig, ClientData, LoadedConfig, check_config, load_client_data, read_config
 from .core import ConfigError, DataError
 from .data import Profile, detect_pii, profile
+from .evaluate import drivers_figure
 from .records import environment, jsonable, record
 from .render import code, esc, for_clients
 
 # %% auto #0
-__all__ = ['ReportSections', 'CaseReport']
+__all__ = ['Probability', 'ColumnName', 'ReportSections', 'ModelParams', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -29,8 +31,8 @@ class ReportSections:
         "Display where the data came from, how they were cleaned, and which columns the model leaves out and why."
         from IPython.display import Markdown, display
         d = self.data
-        display(Markdown(f"The modelling table has **{len(d.frame):,} rows and {d.frame.shape[1]} columns**, built from "
-                         f"{len(d.inputs)} source{'s' if len(d.inputs) > 1 else ''}:"))
+        display(Markdown(f"The modelling table has **{len(d.frame):,} rows and {d.frame.shape[1]} columns**, "
+                         f"built from {len(d.inputs)} source{'s' if len(d.inputs) > 1 else ''}:"))
         coverage = d.tables.coverage.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
         tables = d.tables.assign(coverage=coverage).rename(columns={"coverage": "share of keys in the modelling table"})
         display(tables.set_index("table"))
@@ -39,11 +41,12 @@ class ReportSections:
             display(d.cleaning.set_index("step"))
         if self.profile.excluded:
             items = "\n".join(f"- {code(c)}: {esc(why)}" for c, why in self.profile.excluded.items())
-            display(Markdown("**Left out of the model.** These columns are not used as inputs (the config can allow one "
-                             f"explicitly under `data.allow_columns`):\n\n{items}"))
+            display(Markdown("**Left out of the model.** These columns are not used as inputs "
+                             f"(the config can allow one explicitly under `data.allow_columns`):\n\n{items}"))
         if self.profile.pii:
-            display(Markdown(f"**Personal data.** {len(self.profile.pii)} column(s) hold personal data; their values are masked "
-                             "everywhere in this report and they are not model inputs unless allowed."))
+            display(Markdown(f"**Personal data.** {len(self.profile.pii)} column(s) hold personal data; "
+                             "their values are masked everywhere in this report "
+                             "and they are not model inputs unless allowed."))
 
     def header(self, title:str, what:str, predicts:str="predicts {target}") -> None:
         "Display the report's title, the client's name, what the model is and what it predicts, all escaped."
@@ -51,6 +54,20 @@ class ReportSections:
         target, positive = getattr(self.cfg, "target", ""), getattr(self.case, "positive", "")
         said = predicts.format(target=code(target), positive=code(positive))
         display(Markdown(f"# {esc(title)}\n\n**{esc(self.cfg.name)}** · {esc(what)} · {said}"))
+
+    def comparison_table(self) -> pd.DataFrame:
+        "The candidate models with their validation scores; the chosen one first."
+        t = self.case.comparison.rename(columns={**self.COMPARISON, "fit_seconds": "training seconds"})
+        t["chosen"] = ["yes" if n == self.case.model_name else "" for n in t.index]
+        return t.round(3)
+
+    def performance_table(self) -> pd.DataFrame:
+        "Held-out metrics of the chosen model next to its baseline's (those the case measured)."
+        m = self.case.metrics
+        names = {k: v for k, v in self.PERFORMANCE.items() if f"test_{k}" in m}
+        return pd.DataFrame({self.case.model_name: [m[f"test_{k}"] for k in names],
+                             self.BASELINE: [m[f"baseline_test_{k}"] for k in names]},
+                            index=list(names.values())).round(3)
 
     def drivers(self) -> pd.DataFrame:
         "Permutation importance of each input column on the test split (computed once)."
@@ -60,6 +77,10 @@ class ReportSections:
                                          n_repeats=self.cfg.params.permutation_repeats, random_state=self.cfg.seed)
             self.stages["drivers"] = time.perf_counter() - t
         return self._drivers
+
+    def drivers_figure(self, top:int=10):
+        "The top drivers as bars, on the kind's own scale (AUC, log loss, RMSE)."
+        return drivers_figure(self.drivers(), top, *self.DRIVER_SCALE)
 
     def driver_options(self) -> dict:
         "What the kind's DRIVERS function needs beyond the model, the test split and the repeats."
@@ -83,6 +104,21 @@ class ReportSections:
         return metrics
 
 # %% ../nbs/18_reporting.ipynb #2e3532c5
+Probability = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]  # a share strictly between 0 and 1
+ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
+
+class ModelParams(BaseModel):
+    "Parameters every kind's template takes: the network, the splits, columns left out, the drivers' repeats."
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    hidden_layer_sizes: list[Annotated[int, Field(ge=1, le=4096)]] = Field(
+        [64, 32], max_length=8, description="the MLP's hidden layers (at most 8, of 1 to 4096 units)")
+    max_epochs: int = Field(200, ge=1, le=10_000,
+                            description="most MLP training epochs (early stopping usually ends sooner)")
+    valid_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows for validation (model choice and tuning)")
+    test_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows held out for the reported metrics")
+    drop_columns: list[ColumnName] = Field([], max_length=1000, description="input columns to leave out of the model")
+    permutation_repeats: int = Field(5, ge=1, le=50, description="repeats of the permutation importance")
+
 def _column_key(cfg:LoadedConfig, frame:pd.DataFrame, key:str, column:str) -> None:
     "A DataError naming the config and key when `column` is not in the modelling table."
     if column not in frame:
@@ -97,7 +133,13 @@ class CaseReport(ReportSections):
     PARAMS: type[BaseModel]|None = None  # the parameters of a project's own template of this kind
     HEADLINE: tuple[str, ...] = ()  # metrics.json keys shown in index.html and by the CLI
     NEEDS: str = ""  # the keys a config of this kind needs, in words, for `lepton-nb templates`
+    COMPARISON: dict[str, str] = {}  # the case's validation columns -> their names in the comparison table
+    PERFORMANCE: dict[str, str] = {}  # metric (without test_) -> its name in the performance table
+    BASELINE: str = "no-skill baseline"  # what the baseline is called in the performance table
+    TARGET = None  # (frame, target column) -> the target checked the kind's way, or a DataError
+    CASE = None  # (frame, target, params, seed, exclude=...) -> the kind's fitted and evaluated case
     DRIVERS = None  # permutation importance for the kind: (model, X, y, n_repeats, random_state) -> DataFrame
+    DRIVER_SCALE = ("auc_drop", "spread", "drop in AUC when the column is shuffled")  # what the drivers figure draws
 
     def __init__(self, cfg:LoadedConfig, data:ClientData, prof:Profile, case, output_dir, stages:dict):
         self.cfg, self.data, self.profile, self.case = cfg, data, prof, case
@@ -116,14 +158,15 @@ class CaseReport(ReportSections):
     @classmethod
     def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> np.ndarray|None:
         "The kind's target as the profile's leakage check reads it; a DataError naming the config's key."
-        raise NotImplementedError
+        try: return cls.TARGET(frame, cfg.target)
+        except DataError as e: raise DataError(f"{cfg.path}: key 'target': {e.problem}", e.hint) from None
 
     @classmethod
     def check(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None:
         "Every column the config names exists and the target fits the kind — before any kernel starts."
         cls.target(cfg, frame)
         if getattr(cfg, "group", None): _column_key(cfg, frame, "group", cfg.group)
-        for i, col in enumerate(getattr(cfg.params, "drop_columns", [])):
+        for i, col in enumerate(getattr(cfg.params, "drop_columns", []), start=1):
             _column_key(cfg, frame, f"params.drop_columns.{i}", col)
 
     @classmethod
@@ -137,7 +180,7 @@ class CaseReport(ReportSections):
     @classmethod
     def fit(cls, cfg:LoadedConfig, frame:pd.DataFrame, exclude:list[str]):
         "The kind's fitted and evaluated case; `exclude` columns are not model inputs."
-        raise NotImplementedError
+        return cls.CASE(frame, cfg.target, cfg.params, cfg.seed, exclude=exclude)
 
     @classmethod
     def start(cls, config_path, output_dir):

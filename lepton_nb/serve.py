@@ -102,12 +102,14 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
 
     @app.get("/health")
     def health():
-        return {"status": "ok", "estimator": meta["estimator"], "features": len(bundle.features), "lepton_nb": lepton_nb.__version__}
+        return {"status": "ok", "estimator": meta["estimator"], "features": len(bundle.features),
+                "lepton_nb": lepton_nb.__version__}
 
     @app.get("/schema")
     def schema():  # the bundle's schema lists no raw values of high-cardinality columns; drift bins stay private
         cols = {c: {k: v for k, v in meta["schema"][c].items() if k != "bins"} for c in bundle.features}
-        answer = ({"cutoff": bundle.cutoff, "positive": meta.get("positive"), "classes": bundle.classes} if bundle.kind == "binary"
+        answer = ({"cutoff": bundle.cutoff, "positive": meta.get("positive"), "classes": bundle.classes}
+                  if bundle.kind == "binary"
                   else {"classes": bundle.classes} if bundle.kind == "multiclass"
                   else {"log_target": meta["log_target"], "interval_offsets": meta["interval_offsets"]})
         return {"kind": bundle.kind, "features": bundle.features, "columns": cols, **answer,
@@ -116,7 +118,8 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
     @app.post("/score")
     def score_records(req: ScoreRequest):
         if len(req.records) > max_batch:
-            raise HTTPException(413, f"{len(req.records)} records is more than the maximum batch of {max_batch}; split the request")
+            raise HTTPException(413, f"{len(req.records)} records is more than the maximum batch of {max_batch}; "
+                                     "split the request")
         _check_records(req.records, bundle.features, meta["schema"])
         frame = pd.DataFrame([{c: r[c] for c in bundle.features} for r in req.records])
         try: scored, issues, _ = score_frame(bundle, frame, drift=False)

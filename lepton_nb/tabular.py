@@ -58,7 +58,8 @@ class _Network(BaseEstimator):
     def _early_stopping_split(self, X, y, w, stratify=None):
         "Training part and the (X, y, w) validation part held out for early stopping, or None."
         if not getattr(self, "early_stopping", False) or len(X) < 20: return X, y, w, None
-        n_valid, counts = int(np.ceil(self.validation_fraction * len(X))), np.bincount(stratify) if stratify is not None else None
+        n_valid = int(np.ceil(self.validation_fraction * len(X)))
+        counts = np.bincount(stratify) if stratify is not None else None
         if counts is not None and (counts.min() < 2 or min(n_valid, len(X) - n_valid) < len(counts)): stratify = None
         Xt, Xv, yt, yv, wt, wv = train_test_split(X, y, w, test_size=self.validation_fraction,
                                                   random_state=self._seed, stratify=stratify)
@@ -72,7 +73,8 @@ class _Network(BaseEstimator):
         if hasattr(self, "C"):  # the linear models: full-batch L-BFGS on a convex objective
             if self.C <= 0: raise ConfigError(f"C must be positive; got {self.C}")
             l2 = 0.0 if self.C == np.inf else 1.0 / self.C
-            self.n_iter_ = train.fit_lbfgs(model, X, y, loss=loss, sample_weight=w, l2=l2, max_iter=self.max_iter, tol=self.tol)
+            self.n_iter_ = train.fit_lbfgs(model, X, y, loss=loss, sample_weight=w, l2=l2, max_iter=self.max_iter,
+                                           tol=self.tol)
         else:
             if valid is None: X, y, w, valid = self._early_stopping_split(X, y, w, stratify)
             self.history_ = train.fit(model, X, y, loss=loss, sample_weight=w, valid=valid, epochs=self.max_iter,
@@ -108,7 +110,8 @@ class _Classifier(ClassifierMixin, _Network):
         if validation_data is not None:
             Xv, yv = validation_data
             yv = np.searchsorted(self.classes_, np.asarray(yv))
-            valid = (self._inputs(Xv)[0], yv, compute_sample_weight(self.class_weight, self.classes_[yv]).astype(np.float32))
+            valid = (self._inputs(Xv)[0], yv,
+                     compute_sample_weight(self.class_weight, self.classes_[yv]).astype(np.float32))
         self._fit_network(Xt, y_enc, w, "binary" if binary else "multiclass", 1 if binary else len(self.classes_),
                           valid, stratify=y_enc)
         return self
@@ -150,9 +153,11 @@ class MLPClassifier(_Classifier):
                  verbose:bool=False, # show a progress bar over epochs
                  max_categories:int=20, # one-hot columns per categorical input column at most
                 ):
-        self.hidden_layer_sizes, self.activation, self.solver, self.alpha = hidden_layer_sizes, activation, solver, alpha
+        self.hidden_layer_sizes, self.activation = hidden_layer_sizes, activation
+        self.solver, self.alpha = solver, alpha
         self.batch_size, self.learning_rate_init, self.max_iter = batch_size, learning_rate_init, max_iter
-        self.early_stopping, self.validation_fraction, self.n_iter_no_change = early_stopping, validation_fraction, n_iter_no_change
+        self.early_stopping, self.validation_fraction = early_stopping, validation_fraction
+        self.n_iter_no_change = n_iter_no_change
         self.tol, self.class_weight, self.random_state, self.verbose = tol, class_weight, random_state, verbose
         self.max_categories = max_categories
 
@@ -223,7 +228,8 @@ class LinearRegression(_Regressor):
                  random_state=None, # seed for the starting weights
                  max_categories:int=20, # one-hot columns per categorical input column at most
                 ):
-        self.C, self.tol, self.max_iter, self.random_state, self.max_categories = C, tol, max_iter, random_state, max_categories
+        self.C, self.tol, self.max_iter = C, tol, max_iter
+        self.random_state, self.max_categories = random_state, max_categories
 
     @property
     def coef_(self) -> np.ndarray:

@@ -111,7 +111,8 @@ def device_permutation(key, size:int, n) -> jax.Array:
     i, n = jnp.arange(size, dtype=jnp.uint32), jnp.asarray(n).astype(jnp.uint32)
     outside = lambda x: (x >= n) & (i < n)  # cycle-walk until every real row maps to a real row
     x = jnp.where(i < n, _feistel(i, keys, half), i)
-    x = jax.lax.while_loop(lambda x: jnp.any(outside(x)), lambda x: jnp.where(outside(x), _feistel(x, keys, half), x), x)
+    x = jax.lax.while_loop(lambda x: jnp.any(outside(x)),
+                           lambda x: jnp.where(outside(x), _feistel(x, keys, half), x), x)
     return x.astype(jnp.int32)
 
 # %% ../nbs/04_train.ipynb #e4b7f7c2
@@ -227,8 +228,8 @@ def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
     for epoch in bar:
         key, sub = jax.random.split(key)
         params, opt_state, tl, vl = _train_epoch(params, opt_state, sub, rest, Xd, yd, wd, jnp.int32(n), valid_d,
-                                                 jnp.float32(l2), graphdef=graphdef, tx=tx, kind=loss, batch_size=batch_size,
-                                                 penalised=l2 > 0)
+                                                 jnp.float32(l2), graphdef=graphdef, tx=tx, kind=loss,
+                                                 batch_size=batch_size, penalised=l2 > 0)
         tl, (vl, vm) = float(tl), map(float, np.asarray(vl))  # waits for the device: the epoch's wall time is now known
         _check_finite(tl, epoch)
         if valid_d is not None: _check_finite(vl, epoch, "validation")
@@ -256,7 +257,8 @@ def predict(model:MLP, X:np.ndarray, chunk:int=4096) -> np.ndarray:
     "The network's raw outputs (logits or values) for `X`, as a float32 NumPy array."
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     X = np.asarray(X, np.float32)
-    outs = [np.asarray(_forward(params, rest, jnp.asarray(pad_rows(X[i:i + chunk], chunk)), graphdef=graphdef))[:len(X[i:i + chunk])]
+    outs = [np.asarray(_forward(params, rest, jnp.asarray(pad_rows(X[i:i + chunk], chunk)),
+                                graphdef=graphdef))[:len(X[i:i + chunk])]
             for i in range(0, len(X), chunk)]
     return np.concatenate(outs) if outs else np.zeros((0, model.layers[len(model.layers) - 1].out_features), np.float32)
 

@@ -21,7 +21,8 @@ ESTIMATORS = [
 # is False), so we list it here with that reason rather than leave it silent.
 ARRAY_API = {"check_array_api_input": "array-API inputs are not supported; scikit-learn skips this check "
                                       "unless SCIPY_ARRAY_API=1"}
-EXPECTED_FAILED = {name: ARRAY_API for name in ("MLPClassifier", "MLPRegressor", "LogisticRegression", "LinearRegression")}
+EXPECTED_FAILED = {name: ARRAY_API
+                   for name in ("MLPClassifier", "MLPRegressor", "LogisticRegression", "LinearRegression")}
 
 
 def expected_failed_checks(estimator):

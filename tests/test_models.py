@@ -88,7 +88,8 @@ def test_works_inside_scikit_learn_model_selection(cancer):
     from sklearn.pipeline import make_pipeline
     from sklearn.feature_selection import VarianceThreshold
     X_tr, _, X_te, y_tr, _, y_te = cancer
-    scores = cross_val_score(make_pipeline(VarianceThreshold(), LogisticRegression()), X_tr, y_tr, cv=3, scoring="roc_auc")
+    scores = cross_val_score(make_pipeline(VarianceThreshold(), LogisticRegression()), X_tr, y_tr, cv=3,
+                             scoring="roc_auc")
     assert scores.min() > 0.95
     search = GridSearchCV(LogisticRegression(), {"C": [0.01, 1.0]}, cv=3, scoring="roc_auc").fit(X_tr, y_tr)
-    assert search.best_params_["C"] in (0.01, 1.0) and search.score(X_te, y_te) > 0.95
+    assert search.score(X_te, y_te) > 0.95

@@ -48,7 +48,8 @@ def test_p10_p90_interval_holds_about_four_in_five(case):
 def _ridge():
     numeric = make_pipeline(SimpleImputer(strategy="median"), StandardScaler())
     columns = ColumnTransformer([("num", numeric, make_column_selector(dtype_include="number")),
-                                 ("cat", OneHotEncoder(handle_unknown="ignore"), make_column_selector(dtype_exclude="number"))])
+                                 ("cat", OneHotEncoder(handle_unknown="ignore"),
+                                  make_column_selector(dtype_exclude="number"))])
     return make_pipeline(columns, Ridge())
 
 
@@ -67,8 +68,10 @@ def test_regression_target_error_paths():
     v = pd.DataFrame({"v": np.arange(30.0)})
     with pytest.raises(DataError, match="target column 'w' is not in the data"): regression_target(v, "w")
     text = v.astype({"v": object}).assign(v=["n/a", "12k"] + list(range(28)))
-    with pytest.raises(DataError, match=r"2 value\(s\) are not numbers, e.g. 'n/a', '12k'"): regression_target(text, "v")
-    with pytest.raises(DataError, match="1 missing values"): regression_target(v.assign(v=[None] + list(range(29))), "v")
+    with pytest.raises(DataError, match=r"2 value\(s\) are not numbers, e.g. 'n/a', '12k'"):
+        regression_target(text, "v")
+    with pytest.raises(DataError, match="1 missing values"):
+        regression_target(v.assign(v=[None] + list(range(29))), "v")
     with pytest.raises(DataError, match="infinite"): regression_target(v.assign(v=[-np.inf] + list(range(29))), "v")
     with pytest.raises(DataError, match="at least 20"): regression_target(v.head(19), "v")
     with pytest.raises(DataError, match="constant"): regression_target(v.assign(v=3.0), "v")

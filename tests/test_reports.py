@@ -373,7 +373,7 @@ def test_yaml_yes_no_and_duplicate_ids(tmp_path, capsys):
 @pytest.mark.parametrize("change, expected", [
     ({"solution": "value_estimate", "positive": "bad"}, "key 'positive': unknown key"),
     ({"group": "Maritl"}, "key 'group': column 'Maritl' is not in the data"),
-    ({"params": {"drop_columns": ["Salary"]}}, "key 'params.drop_columns.0': column 'Salary' is not in the data"),
+    ({"params": {"drop_columns": ["Salary"]}}, "key 'params.drop_columns.1': column 'Salary' is not in the data"),
 ], ids=["other-kind-key", "group", "drop-columns"])
 def test_every_key_is_checked_before_a_kernel_starts(tmp_path, capsys, change, expected):
     err = _bad(tmp_path, capsys, change, csv=load_credit_data().head(300))

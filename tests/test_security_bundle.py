@@ -95,7 +95,8 @@ def test_signed_bundle_refuses_a_consistent_rewrite(model, frame, tmp_path, monk
     assert load_bundle(folder).cutoff == 0.5
     meta = json.loads((folder / "bundle.json").read_text())
     _rewrite(folder, "bundle.json", json.dumps({**meta, "cutoff": 0.01}).encode())
-    with pytest.raises(BundleError, match="bad signature: the bundle was changed after it was signed, or signed with another key"):
+    with pytest.raises(BundleError,
+                       match="bad signature: the bundle was changed after it was signed, or signed with another key"):
         load_bundle(folder)
     frame[0].head(5).to_csv(tmp_path / "in.csv", index=False)
     run = _cli("score", folder, tmp_path / "in.csv")  # the subprocess inherits the key

@@ -144,7 +144,8 @@ def test_cross_join_is_refused_before_pandas(monkeypatch):
         with pytest.raises(DataError, match=r"more than 500,000 rows × 2 columns.*\n.*cross join"):
             integrate(w, "select * from a, b", max_cells=1_000_000)
         monkeypatch.setenv("LEPTON_NB_MAX_CELLS", "3999")
-        with pytest.raises(DataError, match="over the limit of 3,999 cells"): integrate(w, "select * from a join b on k = j")
+        with pytest.raises(DataError, match="over the limit of 3,999 cells"):
+            integrate(w, "select * from a join b on k = j")
         monkeypatch.setenv("LEPTON_NB_MAX_CELLS", "4000")
         assert len(integrate(w, "select * from a join b on k = j")) == 2000
         assert w.tables == ["a", "b"]

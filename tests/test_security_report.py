@@ -143,9 +143,9 @@ def test_a_template_that_arrives_beside_a_config_never_runs(tmp_path):
 
 @pytest.mark.parametrize("config, expected", [
     ({"customer": "a" * 300}, "key 'customer'"),
-    ({"params": {"cutoffs": [1.5, -0.2, float("nan")]}}, "key 'params.cutoffs.0'"),
-    ({"solution": "disease_risk", "params": {"sensitivities": [1.5, -1]}}, "key 'params.sensitivities.0'"),
-    ({"params": {"hidden_layer_sizes": [10 ** 9]}}, "key 'params.hidden_layer_sizes.0'"),
+    ({"params": {"cutoffs": [1.5, -0.2, float("nan")]}}, "key 'params.cutoffs.1'"),
+    ({"solution": "disease_risk", "params": {"sensitivities": [1.5, -1]}}, "key 'params.sensitivities.1'"),
+    ({"params": {"hidden_layer_sizes": [10 ** 9]}}, "key 'params.hidden_layer_sizes.1'"),
     ({"name": "x" * 100_000}, "key 'name'"),
 ], ids=["long-customer", "cutoffs", "sensitivities", "layer-size", "long-name"])
 def test_out_of_range_config_values_are_refused(tmp_path, capsys, config, expected):

@@ -41,7 +41,8 @@ def test_score_cli_matches_the_estimator(bank, scored):
     bundle, folder = bank
     rows = pd.read_csv(folder / "next_month.csv")
     assert len(scored) == 600 and {"score", "decision", "reason_1", "reason_2", "reason_3"} <= set(scored.columns)
-    np.testing.assert_allclose(scored.score, bundle.model.predict_proba(rows[bundle.features])[:, 1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(scored.score, bundle.model.predict_proba(rows[bundle.features])[:, 1],
+                               rtol=0, atol=1e-12)
     assert ((scored.score >= bundle.cutoff) == (scored.decision == "bad")).all()
     direct = score(bundle, rows)
     assert (direct.reason_1.fillna("").to_numpy() == scored.reason_1.fillna("").to_numpy()).all()
@@ -54,7 +55,8 @@ def test_served_scores_are_identical_under_concurrent_load(bank, scored):
     bundle, folder = bank
     records = json.loads(pd.read_csv(folder / "next_month.csv").to_json(orient="records"))
     with socket.socket() as s: s.bind(("127.0.0.1", 0)); port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(make_app(bundle, max_batch=100), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(make_app(bundle, max_batch=100), host="127.0.0.1", port=port,
+                                           log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True); thread.start()
     deadline = time.time() + 30
     while not server.started and time.time() < deadline: time.sleep(0.05)
@@ -62,7 +64,8 @@ def test_served_scores_are_identical_under_concurrent_load(bank, scored):
 
     def call(i):
         idx = [i % 600, (i * 7 + 3) % 600]
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/score", json.dumps({"records": [records[j] for j in idx]}).encode(),
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/score",
+                                     json.dumps({"records": [records[j] for j in idx]}).encode(),
                                      {"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=60) as r: return idx, r.status, json.loads(r.read())["results"]
 
@@ -75,7 +78,8 @@ def test_served_scores_are_identical_under_concurrent_load(bank, scored):
         for j, res in zip(idx, results):
             assert res["score"] == scored.score[j]
             assert res["decision"] == (scored.decision[j] if isinstance(scored.decision[j], str) else "")
-            assert res["reasons"] == [r for r in scored.loc[j, ["reason_1", "reason_2", "reason_3"]] if isinstance(r, str) and r]
+            assert res["reasons"] == [r for r in scored.loc[j, ["reason_1", "reason_2", "reason_3"]]
+                                      if isinstance(r, str) and r]
 
 
 def test_demo_bundle_is_data_only(bank):
