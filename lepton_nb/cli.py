@@ -16,8 +16,8 @@ def _headline(s:dict) -> str:
     "A client's headline metrics in words, as its kind declares them."
     from lepton_nb.solutions import KINDS
     m, kind = s.get("metrics") or {}, KINDS.get(s.get("kind"))
-    shown = [f"{k.replace('_', ' ')} {m[k]:.3f}" for k in (kind.HEADLINE if kind else ())
-             if isinstance(m.get(k), (int, float))]
+    shown = [f"{k.replace('_', ' ')} {m[k]:,.0f}" if abs(m[k]) >= 100 else f"{k.replace('_', ' ')} {m[k]:.3f}"
+             for k in (kind.HEADLINE if kind else ()) if isinstance(m.get(k), (int, float))]
     return ", ".join(shown + ([f"model: {m['model']}"] if "model" in m else []))
 
 def _report(args) -> int:

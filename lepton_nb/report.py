@@ -372,7 +372,9 @@ def report_all(folder="reports/customers", out_dir="reports/_build", workers:int
 
 # %% ../nbs/08_report.ipynb #73e55e68
 def _cell(value) -> str:
-    return f"<td>{value:.3f}</td>" if isinstance(value, (int, float)) and not isinstance(value, bool) else "<td></td>"
+    "A metric as a table cell: three decimals for scores, whole numbers with separators for amounts."
+    if not isinstance(value, (int, float)) or isinstance(value, bool): return "<td></td>"
+    return f"<td>{value:,.0f}</td>" if abs(value) >= 100 else f"<td>{value:.3f}</td>"
 
 def _index_row(s:dict, out_dir:Path, headline:tuple) -> str:
     "One client's row: id, name, solution, status (with the error), headline metrics and a link."
