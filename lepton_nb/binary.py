@@ -18,6 +18,7 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import CaseReport, ColumnName, ModelParams, Probability
 from .tabular import LogisticRegression, MLPClassifier
+from .uncertainty import BINARY as BINARY_METRICS, beats, interval_text, metric_intervals
 
 # %% auto #0
 __all__ = ['SOLUTIONS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams', 'BinaryCase', 'binary_target',
@@ -73,8 +74,13 @@ class BinaryCase:
 
     @property
     def beats_baseline(self) -> bool:
-        "True when the chosen model's test AUC is clearly above the no-skill baseline's 0.5."
-        return self.metrics["test_auc"] > self.metrics["baseline_test_auc"] + 0.02
+        "True only when the 95% bootstrap interval of test AUC minus the baseline's lies above zero."
+        return beats(self.metrics.get("auc_difference_ci", [None, None]))
+
+    @property
+    def verdict_detail(self) -> str:
+        "The held-out counts an interval rests on, for the report (escaped): rows, and how many are positive."
+        return f"{len(self.y_test):,} held-out cases ({int(np.sum(self.y_test)):,} of them '{esc(self.positive)}')"
 
 def _candidates(params:BinaryParams, seed:int) -> dict:
     "The candidate models, fresh and unfitted."
@@ -146,8 +152,9 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
     p_va, p_te = model.predict_proba(X_va)[:, 1], model.predict_proba(X_te)[:, 1]
     cutoff = params.cutoff if params.cutoff is not None else choose_cutoff(y_va, p_va)
     baseline = DummyClassifier(strategy="prior").fit(X_tr, y_tr)
-    metrics = {**binary_metrics(y_te, p_te),
-               **binary_metrics(y_te, baseline.predict_proba(X_te)[:, 1], "baseline_test_"),
+    base_te = baseline.predict_proba(X_te)[:, 1]
+    metrics = {**binary_metrics(y_te, p_te), **binary_metrics(y_te, base_te, "baseline_test_"),
+               **metric_intervals(BINARY_METRICS, y_te, p_te, base_te, "auc", strata=y_te, seed=seed),
                "valid_auc": float(comparison.loc[best, "valid_auc"]), "cutoff": float(cutoff),
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te), "positive_rate": float(y.mean())}
     stages["evaluate"] = time.perf_counter() - t
@@ -191,13 +198,22 @@ class BinaryReport(CaseReport):
     def headline(self) -> str:
         "The held-out result in one plain sentence, honest about the baseline."
         m, c = self.case.metrics, self.case
-        verdict = (f"This is clearly better than the no-skill baseline (AUC {m['baseline_test_auc']:.2f})."
-                   if c.beats_baseline else
-                   f"**This is not clearly better than a no-skill baseline (AUC {m['baseline_test_auc']:.2f}); "
-                   f"the model should not be used for decisions.**")
+        diff = m.get("auc_difference_ci", [None, None])
+        if c.beats_baseline:
+            verdict = (f"This is better than the no-skill baseline (AUC {m['baseline_test_auc']:.2f}): the 95% interval "
+                       f"of the difference, {interval_text(diff)}, lies above zero.")
+        elif diff[0] is not None and diff[1] is not None and diff[1] < 0:
+            verdict = (f"**This is worse than a no-skill baseline (AUC {m['baseline_test_auc']:.2f}); "
+                       "the model should not be used for decisions.**")
+        else:
+            why = (f"the 95% interval of its AUC minus the baseline's, {interval_text(diff)}, includes zero"
+                   if None not in diff and np.isfinite(diff).all() else "too few cases for an interval")
+            verdict = (f"**With {c.verdict_detail}, the data cannot tell whether the model beats a no-skill "
+                       f"baseline (AUC {m['baseline_test_auc']:.2f}): {why}. The model should not be used for "
+                       "decisions on this evidence.**")
         return (f"On {m['n_test']:,} held-out cases the model never saw, the {c.model_name} ranks a random "
                 f"'{esc(c.positive)}' case above a random other case {m['test_auc']:.0%} of the time "
-                f"(AUC {m['test_auc']:.3f}). {verdict}")
+                f"(AUC {m['test_auc']:.2f}, 95% interval {interval_text(m.get('test_auc_ci'))}). {verdict}")
 
     def bundle_details(self) -> dict:
         "The cut-off and the client's two class names (negative, positive), for the bundle's decisions."
@@ -224,7 +240,7 @@ def _explain_section(self:BinaryReport, examples:int=5) -> dict:
         display(fig)
     self.baseline = explain.baseline_inputs(c.model, c.X_train)
     riskiest = c.X_test.iloc[np.argsort(-c.p_test)[:examples]]
-    reasons = explain.reason_codes(explain.attributions(c.model, riskiest, self.baseline))
+    reasons = explain.reason_codes(explain.attributions(c.model, riskiest, self.baseline), X=riskiest)
     display(Markdown(f"**Reasons for individual scores.** For the {examples} highest-risk cases of the held-out split, "
                      "the inputs that pushed each score up most (exact contributions for a linear model, "
                      "integrated gradients for the network):"))

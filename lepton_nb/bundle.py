@@ -18,7 +18,7 @@ from .preprocess import MISSING, Preprocessor
 from sklearn.base import RegressorMixin
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'FILES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'bundle_signature', 'save_bundle', 'Bundle',
+__all__ = ['FORMAT_VERSION', 'FILES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'TOO_FEW', 'bundle_signature', 'save_bundle', 'Bundle',
            'load_bundle', 'check_input', 'bin_counts', 'psi', 'drift_table', 'score_frame', 'score', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
@@ -293,12 +293,32 @@ def psi(train_shares, counts, eps:float=1e-4) -> float:
     new, old = np.clip(new, eps, None), np.clip(old, eps, None)
     return float(np.sum((new - old) * np.log(new / old)))
 
-def drift_table(meta:dict, counts:dict) -> pd.DataFrame:
-    "PSI per column from accumulated bin counts, worst first, with a warning above 0.2."
-    rows = [{"column": c, "psi": psi(meta["schema"][c]["bins"]["shares"], n)}
-            for c, n in counts.items() if n is not None]
-    t = pd.DataFrame(rows).sort_values("psi", ascending=False, ignore_index=True)
-    t["status"] = np.where(t.psi > 0.2, "shifted (PSI > 0.2)", np.where(t.psi > 0.1, "moderate", "stable"))
+TOO_FEW = "too few rows to judge drift"
+
+def _judged_bins(shares, counts, min_per_bin:float) -> tuple[np.ndarray, np.ndarray]:
+    "Training shares and new counts, the bins expected to hold fewer than `min_per_bin` rows pooled into one."
+    shares, counts = np.asarray(shares, float), np.asarray(counts, float)
+    big = shares * counts.sum() >= min_per_bin
+    s, c = list(shares[big]), list(counts[big])
+    if (~big).any():
+        rare, seen = shares[~big].sum(), counts[~big].sum()
+        if rare * counts.sum() >= min_per_bin or seen >= min_per_bin or not s: s.append(rare); c.append(seen)
+        else: j = int(np.argmin(s)); s[j] += rare; c[j] += seen  # rare and unseen: folded into the smallest bin
+    return np.array(s), np.array(c)
+
+def drift_table(meta:dict, counts:dict,
+                min_rows:int=100, # fewer new rows than this: no PSI, status "too few rows to judge drift"
+                min_per_bin:float=5, # bins expected to hold fewer new rows are pooled before PSI
+               ) -> pd.DataFrame:
+    "PSI per column from accumulated bin counts, worst first, warning above 0.2; judged only with enough rows per bin."
+    rows = []
+    for c, n in counts.items():
+        if n is None: continue
+        judged = _judged_bins(meta["schema"][c]["bins"]["shares"], n, min_per_bin) if np.sum(n) >= min_rows else None
+        rows.append({"column": c, "rows": int(np.sum(n)), "psi": psi(*judged) if judged is not None else np.nan})
+    t = pd.DataFrame(rows, columns=["column", "rows", "psi"]).sort_values("psi", ascending=False, ignore_index=True)
+    t["status"] = np.where(t.psi.isna(), TOO_FEW, np.where(t.psi > 0.2, "shifted (PSI > 0.2)",
+                                                          np.where(t.psi > 0.1, "moderate", "stable")))
     return t
 
 # %% ../nbs/11_bundle.ipynb #87c8b70f

@@ -13,6 +13,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sklearn.metrics import roc_auc_score
 from .core import DataError
+from .render import number, value_range
 
 # %% auto #0
 __all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'ident', 'literal', 'sql_expression', 'select_statement',
@@ -698,6 +699,11 @@ def leakage(s:pd.Series, y:np.ndarray, task:str="binary") -> tuple[str, float]:
     labels = pd.Series(y).astype(str).to_numpy()
     return "AUC", max((_single_column_auc(s, (labels == c).astype(int)) for c in np.unique(labels)), default=np.nan)
 
+def _top_values(s:pd.Series, n:int=3) -> str:
+    "The `n` commonest values with their counts, read as a client reads them: 'Yes (1,200), missing (38)'."
+    counts = s.value_counts(dropna=False).head(n)
+    return ", ".join(f"{number(k)} ({v:,})" for k, v in counts.items())
+
 @dataclass
 class Profile:
     "A data profile: per-column table, per-table table, and the columns left out of the model with why."
@@ -717,9 +723,8 @@ def profile(df:pd.DataFrame, target:str|None=None, y:np.ndarray|None=None, pii:d
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         dated = pd.api.types.is_datetime64_any_dtype(s)
         if col in pii: summary = "[masked: personal data]"
-        elif numeric and distinct: summary = f"{s.min():.4g} to {s.max():.4g}"
-        elif dated and distinct: summary = f"{s.min():%Y-%m-%d} to {s.max():%Y-%m-%d}"
-        else: summary = ", ".join(f"{k} ({v})" for k, v in s.astype(str).value_counts().head(3).items())
+        elif (numeric or dated) and distinct: summary = value_range(s.min(), s.max())
+        else: summary = _top_values(s)
         warnings = []
         if distinct <= 1: warnings.append("constant")
         if col != target:

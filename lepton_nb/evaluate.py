@@ -12,11 +12,12 @@ from sklearn.inspection import permutation_importance
 from sklearn.metrics import (accuracy_score, average_precision_score, brier_score_loss, log_loss,
                              precision_recall_curve, roc_auc_score, roc_curve)
 from .core import DataError
+from .render import number, value_range
 
 # %% auto #0
-__all__ = ['binary_metrics', 'choose_cutoff', 'threshold_metrics', 'confusion_table', 'operating_points', 'cutoff_table',
-           'gain_table', 'roc_pr_figure', 'calibration_figure', 'gain_lift_figure', 'drivers', 'drivers_figure',
-           'risk_groups']
+__all__ = ['RISK_GROUP_COLUMNS', 'binary_metrics', 'choose_cutoff', 'threshold_metrics', 'confusion_table', 'operating_points',
+           'cutoff_table', 'gain_table', 'roc_pr_figure', 'calibration_figure', 'gain_lift_figure', 'drivers',
+           'drivers_figure', 'risk_groups']
 
 # %% ../nbs/06_evaluate.ipynb #87b2b5d1
 def _labels(y) -> np.ndarray:
@@ -59,36 +60,48 @@ def confusion_table(y_true, p_positive, cutoff:float, labels=("negative", "posit
     return counts
 
 # %% ../nbs/06_evaluate.ipynb #713664c1
+def _of(part, whole) -> str:
+    "A count beside its base, so a reader sees what a share rests on: '20 of 47'."
+    return f"{int(part):,} of {int(whole):,}"
+
 def operating_points(y_valid, p_valid, y_test, p_test, sensitivities=(0.90, 0.95)) -> pd.DataFrame:
-    "For each target sensitivity: the threshold that reaches it on validation, and its test metrics."
+    "For each target sensitivity: the threshold that reaches it on validation, its test metrics and their counts."
     y_valid, p_valid = _labels(y_valid), np.asarray(p_valid)
+    y_test, p_test = _labels(y_test), np.asarray(p_test)
     rows = []
     for target in sensitivities:
         positives = np.sort(p_valid[y_valid == 1])[::-1]
         k = min(len(positives) - 1, int(np.ceil(target * len(positives))) - 1)
-        rows.append({"target_sensitivity": target, **threshold_metrics(y_test, p_test, float(positives[max(k, 0)]))})
+        cut = float(positives[max(k, 0)])
+        flag = p_test >= cut
+        rows.append({"target_sensitivity": target, **threshold_metrics(y_test, p_test, cut),
+                     "flagged_cases": _of(flag.sum(), len(flag)),
+                     "positives_found": _of((flag & (y_test == 1)).sum(), (y_test == 1).sum())})
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_evaluate.ipynb #eac19182
 def cutoff_table(y_true, p_positive, cutoffs=(0.1, 0.2, 0.3, 0.4, 0.5, 0.6)) -> pd.DataFrame:
-    "Per cut-off: share approved (p < cut-off), positive rate among the approved, share of positives declined."
+    "Per cut-off: share approved (p < cut-off), positive rate among them, share of positives declined, with counts."
     y, p = _labels(y_true), np.asarray(p_positive)
     rows = []
     for c in cutoffs:
         ok = p < c
-        rows.append({"cutoff": c, "approval_rate": ok.mean(),
+        rows.append({"cutoff": c, "approval_rate": ok.mean(), "approved_cases": _of(ok.sum(), len(ok)),
                      "default_rate_approved": y[ok].mean() if ok.any() else np.nan,
-                     "defaults_declined": (~ok & (y == 1)).sum() / max((y == 1).sum(), 1)})
+                     "defaults_approved": _of((ok & (y == 1)).sum(), ok.sum()),
+                     "defaults_declined": (~ok & (y == 1)).sum() / max((y == 1).sum(), 1),
+                     "defaults_declined_cases": _of((~ok & (y == 1)).sum(), (y == 1).sum())})
     return pd.DataFrame(rows)
 
 # %% ../nbs/06_evaluate.ipynb #1ff50050
 def gain_table(y_true, p_positive, bins:int=10) -> pd.DataFrame:
-    "Cumulative share of positives captured and lift per top fraction of rows ranked by probability."
+    "Share (and count, 'reached') of positives captured, and lift, per top fraction of rows ranked by probability."
     y = _labels(y_true)[np.argsort(-np.asarray(p_positive), kind="stable")]
     edges = np.ceil(np.arange(1, bins + 1) / bins * len(y)).astype(int)
-    captured = np.array([y[:e].sum() for e in edges]) / max(y.sum(), 1)
-    share = edges / len(y)
-    return pd.DataFrame({"top_fraction": share, "rows": edges, "captured": captured, "lift": captured / share})
+    found = np.array([y[:e].sum() for e in edges])
+    captured, share = found / max(y.sum(), 1), edges / len(y)
+    return pd.DataFrame({"top_fraction": share, "rows": edges, "captured": captured,
+                         "reached": [_of(k, y.sum()) for k in found], "lift": captured / share})
 
 # %% ../nbs/06_evaluate.ipynb #0974cf83
 def roc_pr_figure(y_true, p_positive, label:str="model"):
@@ -152,19 +165,32 @@ def drivers_figure(table:pd.DataFrame, top:int=10,
     return fig
 
 # %% ../nbs/06_evaluate.ipynb #1be6f6b3
+def _group_labels(s:pd.Series, quantiles:int=4) -> pd.Series:
+    "Each row's group as a reader sees it: a many-valued number's quartile as a range in its units ('0 to 6')."
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and s.nunique() > 8:
+        v = s.astype(float)
+        edges = np.unique(np.nanquantile(v, np.linspace(0, 1, quantiles + 1)))
+        scale = float(np.abs(edges).max())
+        names = np.array([value_range(a, b, scale) for a, b in zip(edges[:-1], edges[1:])], dtype=object)
+        codes = pd.cut(v, edges, include_lowest=True, labels=False)
+        return pd.Series(np.where(codes.isna(), "missing", names[codes.fillna(0).astype(int)]), index=s.index)
+    return s.map(number)
+
+RISK_GROUP_COLUMNS = ["group", "customers", "predicted_rate", "observed_rate"]
+
 def risk_groups(X:pd.DataFrame, y_true, p_positive, columns=None, min_size:int=30, top:int=10) -> pd.DataFrame:
-    "The groups (column = level) with the highest mean predicted probability, with their observed rate."
+    "The groups (column = level) with the highest mean predicted probability, with their observed rate (none: empty)."
     y, p = _labels(y_true), np.asarray(p_positive)
     rows = []
     for col in (columns if columns is not None else X.columns):
         if col not in X:
             raise DataError(f"risk group column {col!r} is not in the data",
                             f"use one of: {', '.join(map(str, X.columns))}")
-        s = X[col]
-        if pd.api.types.is_numeric_dtype(s) and s.nunique() > 8: s = pd.qcut(s, 4, duplicates="drop").astype(str)
-        for level, idx in s.astype(str).groupby(s.astype(str)).groups.items():
-            pos = X.index.get_indexer(idx)
+        labels = _group_labels(X[col]).to_numpy()
+        for level in pd.unique(labels):
+            pos = np.flatnonzero(labels == level)
             if len(pos) >= min_size:
                 rows.append({"group": f"{col} = {level}", "customers": len(pos), "predicted_rate": p[pos].mean(),
                              "observed_rate": y[pos].mean()})
-    return pd.DataFrame(rows).sort_values("predicted_rate", ascending=False, ignore_index=True).head(top)
+    return (pd.DataFrame(rows, columns=RISK_GROUP_COLUMNS)
+            .sort_values("predicted_rate", ascending=False, ignore_index=True).head(top))

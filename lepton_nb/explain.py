@@ -14,6 +14,7 @@ from flax import nnx
 from sklearn.calibration import CalibratedClassifierCV, calibration_curve
 from sklearn.metrics import brier_score_loss
 from .core import ConfigError, DataError
+from .render import number
 
 # %% auto #0
 __all__ = ['baseline_inputs', 'input_attributions', 'attributions', 'logits', 'reason_codes', 'calibrate',
@@ -94,15 +95,29 @@ def logits(model, X, output=None) -> np.ndarray:
     return raw[np.arange(len(raw)), np.asarray(output)]
 
 # %% ../nbs/10_explain.ipynb #3696dac2
-def reason_codes(att:pd.DataFrame, k:int=3) -> pd.DataFrame:
+def _shown(s:pd.Series) -> np.ndarray:
+    "A column's values as a reader sees them, with decimals chosen by the column's scale."
+    numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+    scale = float(s.abs().max()) if numeric and s.notna().any() else None
+    return np.array([number(v, scale) for v in s], dtype=object)
+
+def reason_codes(att:pd.DataFrame, k:int=3,
+                 X:pd.DataFrame|None=None, # the original rows (att's index): each reason then reads "Amount = 1,800"
+                ) -> pd.DataFrame:
     "The k columns with the largest positive contribution per row (empty where fewer push that way)."
     names, values = att.columns.to_numpy(), att.to_numpy()
     order = np.argsort(-values, axis=1)[:, :k]
+    if X is not None:
+        X = X if X.index.equals(att.index) else X.loc[att.index]
+        shown = {c: _shown(X[c]) for c in names if c in X}
     out = {}
     for j in range(k):
         pick = order[:, j]
         pos = values[np.arange(len(values)), pick] > 0
-        out[f"reason_{j + 1}"] = np.where(pos, names[pick], "")
+        col = np.where(pos, names[pick], "")
+        if X is not None:
+            col = np.array([f"{n} = {shown[n][i]}" if n in shown else n for i, n in enumerate(col)], dtype=object)
+        out[f"reason_{j + 1}"] = col
     return pd.DataFrame(out, index=att.index)
 
 # %% ../nbs/10_explain.ipynb #0b7e87bd
@@ -146,16 +161,32 @@ def group_rates(groups, y_true, p_positive, cutoff:float, min_size:int=20) -> pd
     return t
 
 # %% ../nbs/10_explain.ipynb #e6d05c76
-def pdp_figure(model, X:pd.DataFrame, features:list[str]):
-    "Partial dependence of the positive-class probability on each of `features` (numeric columns)."
-    from sklearn.inspection import PartialDependenceDisplay
-    features = [f for f in features if pd.api.types.is_numeric_dtype(X[f])][:3]
+def _average_probability(model, X:pd.DataFrame, column:str, values) -> np.ndarray:
+    "The mean positive-class probability with `column` set to each of `values` in every row."
+    def at(v):
+        filled = pd.Series([v] * len(X), index=X.index, dtype=X[column].dtype if isinstance(v, str) else None)
+        return model.predict_proba(X.assign(**{column: filled}))[:, 1].mean()
+    return np.array([at(v) for v in values])
+
+def pdp_figure(model, X:pd.DataFrame, features:list[str],
+               max_features:int=3, # draw the first this many of `features`
+               max_levels:int=8, # a category shows its commonest this many levels
+               max_rows:int=1000, # average over a sample of at most this many rows
+              ):
+    "Partial dependence of the positive-class probability on each of `features`: a curve per number, bars per category."
+    features = [f for f in features if f in X][:max_features]
     if not features: return None
+    X = X.sample(max_rows, random_state=0) if len(X) > max_rows else X
     fig, axes = plt.subplots(1, len(features), figsize=(3.2 * len(features), 3), squeeze=False)
-    X = X.dropna(subset=features).copy()  # the curves average over complete rows
-    for f in features: X[f] = X[f].astype(float)
-    PartialDependenceDisplay.from_estimator(model, X, features, ax=axes[0], response_method="predict_proba",
-                                            grid_resolution=20)
-    for ax in axes[0]: ax.set_ylabel("probability")
+    for f, ax in zip(features, axes[0]):
+        s = X[f]
+        if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            grid = np.unique(np.nanquantile(s.astype(float), np.linspace(0.05, 0.95, 20)))
+            ax.plot(grid, _average_probability(model, X, f, grid))
+            ax.set(xlabel=str(f), ylabel="probability")
+        else:
+            levels = s.dropna().value_counts().head(max_levels).index[::-1]
+            ax.barh([number(v) for v in levels], _average_probability(model, X, f, list(levels)), color="#4C72B0")
+            ax.set(xlabel="probability", title=str(f))
     fig.suptitle("Partial dependence"); fig.tight_layout(); plt.close(fig)
     return fig

@@ -22,11 +22,12 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import CaseReport, ModelParams
 from .tabular import LogisticRegression, MLPClassifier
+from .uncertainty import MULTICLASS as MULTICLASS_METRICS, beats, interval_text, metric_intervals
 
 # %% auto #0
-__all__ = ['MIN_CLASS_ROWS', 'MAX_CLASSES', 'BEAT_MARGINS', 'TriageParams', 'multiclass_target', 'multiclass_metrics',
-           'MulticlassCase', 'run_multiclass_case', 'confusion_tables', 'confusion_figure', 'per_class_table',
-           'multiclass_drivers', 'multiclass_reasons', 'MulticlassReport']
+__all__ = ['MIN_CLASS_ROWS', 'MAX_CLASSES', 'TriageParams', 'multiclass_target', 'multiclass_metrics', 'MulticlassCase',
+           'run_multiclass_case', 'confusion_tables', 'confusion_figure', 'per_class_table', 'multiclass_drivers',
+           'multiclass_reasons', 'MulticlassReport']
 
 # %% ../nbs/15_multiclass.ipynb #e77f04ec
 class TriageParams(ModelParams):
@@ -87,8 +88,6 @@ def multiclass_metrics(y_true, proba, classes, prefix:str="test_") -> dict:
     return {f"{prefix}{k}": float(v) for k, v in values.items()}
 
 # %% ../nbs/15_multiclass.ipynb #3d1436c6
-BEAT_MARGINS = {"log_loss": 0.02, "macro_auc": 0.05}  # how much better than no skill counts as "clearly"
-
 @dataclass
 class MulticlassCase:
     "All a multi-class report shows: the splits, the candidates, the chosen model and its held-out scores."
@@ -110,10 +109,15 @@ class MulticlassCase:
 
     @property
     def beats_baseline(self) -> bool:
-        "True when test log loss is clearly below the baseline's and macro AUC clearly above 0.5 (`BEAT_MARGINS`)."
-        m = self.metrics
-        return (m["test_log_loss"] < m["baseline_test_log_loss"] - BEAT_MARGINS["log_loss"]
-                and m["test_macro_auc"] > 0.5 + BEAT_MARGINS["macro_auc"])
+        "True only when the 95% bootstrap interval of test log loss minus the baseline's lies below zero."
+        return beats(self.metrics.get("log_loss_difference_ci", [None, None]), higher_is_better=False)
+
+    @property
+    def verdict_detail(self) -> str:
+        "The held-out counts an interval rests on, for the report (escaped): rows, and rows per class."
+        counts = pd.Series(self.y_test).value_counts().reindex(self.classes, fill_value=0)
+        return (f"{len(self.y_test):,} held-out rows ("
+                + ", ".join(f"{esc(c)}: {n:,}" for c, n in counts.items()) + ")")
 
     @property
     def predicted_test(self) -> np.ndarray:
@@ -176,8 +180,9 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
     p_va, p_te = model.predict_proba(X_va), model.predict_proba(X_te)
     baseline = DummyClassifier(strategy="prior").fit(X_tr, y_tr)
     shares = pd.Series(y).value_counts(normalize=True)
-    metrics = {**multiclass_metrics(y_te, p_te, classes),
-               **multiclass_metrics(y_te, baseline.predict_proba(X_te), classes, "baseline_test_"),
+    base_te, codes = baseline.predict_proba(X_te), pd.Index(classes).get_indexer(y_te)
+    metrics = {**multiclass_metrics(y_te, p_te, classes), **multiclass_metrics(y_te, base_te, classes, "baseline_test_"),
+               **metric_intervals(MULTICLASS_METRICS, codes, p_te, base_te, "log_loss", strata=codes, seed=seed),
                "valid_log_loss": float(comparison.loc[best, "valid_log_loss"]),
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te),
                "class_shares": {c: float(shares[c]) for c in classes}}
@@ -281,7 +286,7 @@ def multiclass_reasons(model, X:pd.DataFrame,
     Xt = model.preprocessor_.transform(X)
     chosen = model._raw(X, Xt=Xt).argmax(axis=1)
     att = attributions(model, X, baseline, steps, Xt=Xt, output=chosen)
-    return pd.DataFrame({"predicted": np.asarray(classes)[chosen]}, index=X.index).join(reason_codes(att, k))
+    return pd.DataFrame({"predicted": np.asarray(classes)[chosen]}, index=X.index).join(reason_codes(att, k, X=X))
 
 # %% ../nbs/15_multiclass.ipynb #7d571e8b
 class MulticlassReport(CaseReport):
@@ -303,17 +308,27 @@ class MulticlassReport(CaseReport):
     def headline(self) -> str:
         "The held-out result in plain words, honest about the no-skill baseline."
         m, c = self.case.metrics, self.case
-        verdict = ("This is clearly better than the no-skill baseline, which gives every row the classes' shares "
-                   f"(log loss {m['baseline_test_log_loss']:.3f} against the model's {m['test_log_loss']:.3f})."
-                   if c.beats_baseline else
-                   "**This is not clearly better than the no-skill baseline, which gives every row the classes' shares "
-                   f"(log loss {m['baseline_test_log_loss']:.3f} against the model's {m['test_log_loss']:.3f}); "
-                   "the model should not be used to sort cases.**")
+        diff = m.get("log_loss_difference_ci", [None, None])
+        losses = (f"(log loss {m['baseline_test_log_loss']:.3f} against the model's {m['test_log_loss']:.3f}, "
+                  f"95% interval {interval_text(m.get('test_log_loss_ci'), '{:.3f}')})")
+        if c.beats_baseline:
+            verdict = ("This is better than the no-skill baseline, which gives every row the classes' shares "
+                       f"{losses}: the 95% interval of the difference, {interval_text(diff, '{:.3f}')}, lies below zero.")
+        elif diff[0] is not None and diff[0] > 0:
+            verdict = (f"**This is worse than the no-skill baseline, which gives every row the classes' shares {losses}; "
+                       "the model should not be used to sort cases.**")
+        else:
+            why = (f"the 95% interval of the model's log loss minus the baseline's, {interval_text(diff, '{:.3f}')}, "
+                   "includes zero" if None not in diff and np.isfinite(diff).all() else "too few rows for an interval")
+            verdict = (f"**With {c.verdict_detail}, the data cannot tell whether the model beats the no-skill baseline, "
+                       f"which gives every row the classes' shares {losses}: {why}. "
+                       "The model should not be used to sort cases on this evidence.**")
         return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} sorts "
                 f"{code(c.target)} into {len(c.classes)} classes: it names the right class "
                 f"{m['test_accuracy']:.0%} of the time (balanced over "
                 f"classes {m['test_balanced_accuracy']:.0%}), and ranks a row of a class above rows of other classes "
-                f"{m['test_macro_auc']:.0%} of the time on average (macro AUC {m['test_macro_auc']:.3f}). {verdict}")
+                f"{m['test_macro_auc']:.0%} of the time on average (macro AUC {m['test_macro_auc']:.2f}, 95% interval "
+                f"{interval_text(m.get('test_macro_auc_ci'))}). {verdict}")
 
     def reasons_table(self, examples:int=5) -> pd.DataFrame:
         "For the most confident held-out rows: the predicted class, its probability and the top reasons toward it."

@@ -23,6 +23,7 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import CaseReport, ModelParams, Probability
 from .tabular import LinearRegression, MLPRegressor
+from .uncertainty import REGRESSION as REGRESSION_METRICS, beats, interval_text, metric_intervals
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'ValueEstimateParams', 'regression_target', 'regression_metrics', 'wants_log_target', 'interval_offsets',
@@ -122,8 +123,13 @@ class RegressionCase:
 
     @property
     def beats_baseline(self) -> bool:
-        "True when the test RMSE is at least 5% below that of predicting the training median for every row."
-        return self.metrics["test_rmse"] <= 0.95 * self.metrics["baseline_test_rmse"]
+        "True only when the 95% bootstrap interval of test RMSE minus the median baseline's lies below zero."
+        return beats(self.metrics.get("rmse_difference_ci", [None, None]), higher_is_better=False)
+
+    @property
+    def verdict_detail(self) -> str:
+        "The held-out counts an interval rests on, for the report."
+        return f"{len(self.y_test):,} held-out rows"
 
     def predict(self, X:pd.DataFrame) -> np.ndarray:
         "The chosen model's predictions for `X`, in the target's units."
@@ -180,10 +186,13 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
     offsets = interval_offsets(to_model(y_va) - raw_va, params.interval)
     pred_va, pred_te = _to_target(raw_va, log), _to_target(raw_te, log)
     lower, upper = (_to_target(raw_te + o, log) for o in offsets)
+    base_te = np.full(len(y_te), np.median(y_tr))
+    present = {k: v for k, v in REGRESSION_METRICS.items() if f"test_{k}" in regression_metrics(y_te, pred_te)}
     metrics = {**regression_metrics(y_te, pred_te),
+               **metric_intervals(present, y_te, pred_te, base_te, "rmse", seed=seed),
                "interval_coverage": float(((y_te >= lower) & (y_te <= upper)).mean()),
                "interval_width_median": float(np.median(upper - lower)),
-               **regression_metrics(y_te, np.full(len(y_te), np.median(y_tr)), "baseline_test_"),
+               **regression_metrics(y_te, base_te, "baseline_test_"),
                "valid_rmse": float(comparison.loc[best, "valid_rmse"]), "n_train": len(y_tr), "n_valid": len(y_va),
                "n_test": len(y_te), "log_target": log}
     stages["evaluate"] = time.perf_counter() - t
@@ -249,6 +258,10 @@ def _amount(v:float) -> str:
     "A value in the target's units, readable: 1,234,567 or 0.0123."
     return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
 
+def _finite(ci) -> bool:
+    "True when an interval has two finite ends."
+    return ci is not None and None not in ci and bool(np.isfinite(ci).all())
+
 class RegressionReport(CaseReport):
     "A value-estimate report: the config, the data, the fitted case and the sections the template shows."
     KIND, CONFIG, PARAMS = "regression", TargetConfig, ValueEstimateParams
@@ -268,13 +281,25 @@ class RegressionReport(CaseReport):
     def headline(self) -> str:
         "The held-out result in one plain sentence, honest about the baseline."
         m, c = self.case.metrics, self.case
-        verdict = (f"That is clearly better than guessing the median for everyone "
-                   f"(typical error {_amount(m['baseline_test_mae'])})."
-                   if c.beats_baseline else "**That is not clearly better than guessing the median for everyone "
-                   f"(typical error {_amount(m['baseline_test_mae'])}); the model should not be relied on.**")
+        diff, median = m.get("rmse_difference_ci", [None, None]), f"typical error {_amount(m['baseline_test_mae'])}"
+        ends = interval_text(diff, "{:,.0f}" if _finite(diff) and np.max(np.abs(diff)) >= 100 else "{:.3g}")
+        mae_ci = "–".join(map(_amount, m["test_mae_ci"])) if _finite(m.get("test_mae_ci")) else "not available"
+        if c.beats_baseline:
+            verdict = (f"That is better than guessing the median for everyone ({median}): the 95% interval of the "
+                       f"model's RMSE minus the median's, {ends}, lies below zero.")
+        elif diff[0] is not None and diff[0] > 0:
+            verdict = (f"**That is worse than guessing the median for everyone ({median}); "
+                       "the model should not be relied on.**")
+        else:
+            why = (f"the 95% interval of the model's RMSE minus the median's, {ends}, includes zero"
+                   if None not in diff and np.isfinite(diff).all() else "too few rows for an interval")
+            verdict = (f"**With {c.verdict_detail}, the data cannot tell whether the model beats guessing the median "
+                       f"for everyone ({median}): {why}. The model should not be relied on on this evidence.**")
         return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} estimates "
                 f"{code(c.target)} with a typical (mean absolute) error of {_amount(m['test_mae'])} "
-                f"and explains {m['test_r2']:.0%} of its variation (R² {m['test_r2']:.3f}). {verdict}")
+                f"(95% interval {mae_ci}) "
+                f"and explains {m['test_r2']:.0%} of its variation (R² {m['test_r2']:.2f}, "
+                f"95% interval {interval_text(m.get('test_r2_ci'))}). {verdict}")
 
     def interval_sentence(self) -> str:
         "What the prediction interval means, and how often it held on the held-out rows."
@@ -297,7 +322,8 @@ class RegressionReport(CaseReport):
         c = self.case
         self.baseline = baseline_inputs(c.model, c.X_train)
         top = np.argsort(-c.pred_test)[:examples]
-        reasons = reason_codes(attributions(c.model, c.X_test.iloc[top], self.baseline))
+        rows = c.X_test.iloc[top]
+        reasons = reason_codes(attributions(c.model, rows, self.baseline), X=rows)
         return reasons.assign(estimate=c.pred_test[top].round(0)).reset_index(drop=True)
 
     def bundle_details(self) -> dict:

@@ -4,13 +4,13 @@
 
 # %% ../nbs/13_render.ipynb #713d8741
 from __future__ import annotations
-import html, re
+import html, math, re
 from importlib.resources import files
 import nh3
 import pandas as pd
 
 # %% auto #0
-__all__ = ['esc', 'code', 'table', 'for_clients', 'sanitize', 'page']
+__all__ = ['esc', 'code', 'table', 'number', 'value_range', 'for_clients', 'sanitize', 'page']
 
 # %% ../nbs/13_render.ipynb #7a61af10
 _MARKDOWN = "\\`*_{}[]()<>#+-!|~$:=\"'&"
@@ -34,6 +34,34 @@ def table(df:pd.DataFrame,
     if formats: styler = styler.format(formats, escape="html")
     styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     return styler if index else styler.hide(axis="index")
+
+# %% ../nbs/13_render.ipynb #32ae634a
+def _decimals(v:float, scale:float) -> int:
+    "Decimals for `v` in a column whose largest absolute value is `scale`."
+    if scale >= 100: return 0
+    if scale >= 10: return 1
+    if scale >= 1: return 2
+    return min(max(2, 1 - math.floor(math.log10(abs(v)))) if v else 0, 12)  # two significant digits
+
+def number(v, scale:float|None=None, # the column's largest absolute value; `v`'s own when None
+          ) -> str:
+    "`v` for a reader: thousands separators, decimals by scale, dates as dates, never scientific notation."
+    if v is None or (not isinstance(v, str) and pd.api.types.is_scalar(v) and pd.isna(v)): return "missing"
+    if isinstance(v, (pd.Timestamp,)) or hasattr(v, "strftime"):
+        t = pd.Timestamp(v)
+        return f"{t:%Y-%m-%d}" if t == t.normalize() else f"{t:%Y-%m-%d %H:%M}"
+    if isinstance(v, (bool, str)) or not pd.api.types.is_number(v): return str(v)
+    v = float(v)
+    if math.isinf(v): return "infinity" if v > 0 else "minus infinity"
+    if v.is_integer(): return f"{v:,.0f}"
+    d = _decimals(v, abs(scale) if scale is not None else abs(v))
+    return "0" if round(v, d) == 0 else f"{v:,.{d}f}"
+
+def value_range(lo, hi, scale:float|None=None) -> str:
+    "'lo to hi' in the units of the values, both written by `number` with one scale."
+    if scale is None and all(pd.api.types.is_number(x) and not isinstance(x, bool) for x in (lo, hi)):
+        scale = max((abs(float(x)) for x in (lo, hi) if not pd.isna(x)), default=None)
+    return f"{number(lo, scale)} to {number(hi, scale)}"
 
 # %% ../nbs/13_render.ipynb #f159647d
 def for_clients() -> None:

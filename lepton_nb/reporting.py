@@ -62,12 +62,19 @@ class ReportSections:
         return t.round(3)
 
     def performance_table(self) -> pd.DataFrame:
-        "Held-out metrics of the chosen model next to its baseline's (those the case measured)."
+        "Held-out metrics of the chosen model and its baseline's, each with its 95% bootstrap interval when measured."
         m = self.case.metrics
         names = {k: v for k, v in self.PERFORMANCE.items() if f"test_{k}" in m}
-        return pd.DataFrame({self.case.model_name: [m[f"test_{k}"] for k in names],
-                             self.BASELINE: [m[f"baseline_test_{k}"] for k in names]},
-                            index=list(names.values())).round(3)
+        def ends(key):
+            ci = m.get(key)
+            if ci is None or None in ci or not np.isfinite(ci).all(): return "not available"
+            return "–".join(f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" for v in ci)
+        table = {self.case.model_name: [round(m[f"test_{k}"], 3) for k in names]}
+        if any(f"test_{k}_ci" in m for k in names): table["95% interval"] = [ends(f"test_{k}_ci") for k in names]
+        table[self.BASELINE] = [round(m[f"baseline_test_{k}"], 3) for k in names]
+        if any(f"baseline_test_{k}_ci" in m for k in names):
+            table["baseline's 95% interval"] = [ends(f"baseline_test_{k}_ci") for k in names]
+        return pd.DataFrame(table, index=list(names.values()))
 
     def drivers(self) -> pd.DataFrame:
         "Permutation importance of each input column on the test split (computed once)."
