@@ -16,7 +16,7 @@ from .core import DataError
 from .evaluate import binary_metrics, choose_cutoff, drivers
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import CaseReport, ColumnName, ModelParams, Probability
+from .reporting import CaseReport, ColumnName, ModelParams, Probability, Words
 from .tabular import LogisticRegression, MLPClassifier
 from .uncertainty import BINARY as BINARY_METRICS, beats, interval_text, metric_intervals
 
@@ -34,20 +34,27 @@ class BinaryParams(ModelParams):
 
 class CreditRiskParams(BinaryParams):
     "credit_risk: loan approval and default risk."
+    words: Words = Field(Words(subject="applicant", event="default", event_done="defaulted", owner="credit team"),
+                         description="the client's words: subject, subjects, event, event_done, owner")
     cutoffs: list[Probability] = Field([0.1, 0.2, 0.3, 0.4, 0.5, 0.6], min_length=1, max_length=50,
                                        description="cut-offs for the approval table, each between 0 and 1")
 
 class DiseaseRiskParams(BinaryParams):
     "disease_risk: disease prediction as decision support."
+    words: Words = Field(Words(subject="patient", event="have the condition", event_done="had the condition",
+                               owner="clinical team"),
+                         description="the client's words: subject, subjects, event, event_done, owner")
     sensitivities: list[Probability] = Field(
         [0.90, 0.95], min_length=1, max_length=20,
         description="target sensitivities for the operating points, each between 0 and 1")
 
 class ChurnRiskParams(BinaryParams):
     "churn_risk: who will leave (or buy)."
+    words: Words = Field(Words(subject="customer", event="leave", event_done="left", owner="retention team"),
+                         description="the client's words, e.g. {subject: employee, owner: HR team} for attrition")
     group_columns: list[ColumnName]|None = Field(None, max_length=1000,
                                                  description="columns whose groups are ranked by risk (default: all)")
-    top_fraction: Probability = Field(0.1, description="share of customers a campaign contacts")
+    top_fraction: Probability = Field(0.1, description="share of rows an action (a campaign, a call) reaches")
 
 SOLUTIONS = {"credit_risk": CreditRiskParams, "disease_risk": DiseaseRiskParams, "churn_risk": ChurnRiskParams}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from typing import Annotated
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import ClientConfig, ClientData, LoadedConfig, check_config, load_client_data, read_config
 from .core import ConfigError, DataError
 from .data import Profile, detect_pii, profile
@@ -18,7 +18,7 @@ from .records import environment, jsonable, record
 from .render import code, esc, for_clients
 
 # %% auto #0
-__all__ = ['Probability', 'ColumnName', 'ReportSections', 'ModelParams', 'CaseReport']
+__all__ = ['Probability', 'ColumnName', 'Word', 'ReportSections', 'Words', 'ModelParams', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -48,11 +48,22 @@ class ReportSections:
                              "their values are masked everywhere in this report "
                              "and they are not model inputs unless allowed."))
 
+    def words(self) -> dict[str, str]:
+        "The client's words (params `subject`, `event`, ... where the template takes them), unescaped."
+        vocabulary = getattr(self.cfg.params, "words", None)
+        return vocabulary.as_dict() if vocabulary is not None else Words().as_dict()
+
+    def say(self, text:str) -> None:
+        "Display Markdown `text` with {subject}, {subjects}, {event}, {event_done}, {owner} in the client's words."
+        from IPython.display import Markdown, display
+        display(Markdown(text.format(**{k: esc(v) for k, v in self.words().items()})))
+
     def header(self, title:str, what:str, predicts:str="predicts {target}") -> None:
-        "Display the report's title, the client's name, what the model is and what it predicts, all escaped."
+        "Display the report's title (in the client's words), the client's name, the model and what it predicts."
         from IPython.display import Markdown, display
         target, positive = getattr(self.cfg, "target", ""), getattr(self.case, "positive", "")
         said = predicts.format(target=code(target), positive=code(positive))
+        title = title.format(**self.words())
         display(Markdown(f"# {esc(title)}\n\n**{esc(self.cfg.name)}** · {esc(what)} · {said}"))
 
     def comparison_table(self) -> pd.DataFrame:
@@ -114,6 +125,22 @@ class ReportSections:
 Probability = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]  # a share strictly between 0 and 1
 ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
 
+Word = Annotated[str, Field(min_length=1, max_length=60)]
+
+class Words(BaseModel):
+    "The client's own words for what a row is and what happens to it; templates take their prose from these."
+    model_config = ConfigDict(extra="forbid")
+    subject: Word = Field("case", description="what one row is, e.g. customer, employee, patient, applicant")
+    subjects: Word|None = Field(None, description="the plural (default: subject + 's')")
+    event: Word = Field("have the outcome", description="what the model predicts, as a verb: leave, default, ...")
+    event_done: Word = Field("had the outcome", description="the same in the past: left, defaulted, ...")
+    owner: Word = Field("team", description="who acts on the report, e.g. retention team, HR team")
+
+    def as_dict(self) -> dict[str, str]:
+        "The words, with the plural filled in and capitalised variants (Subject, Subjects)."
+        out = {**self.model_dump(), "subjects": self.subjects or f"{self.subject}s"}
+        return {**out, "Subject": out["subject"].capitalize(), "Subjects": out["subjects"].capitalize()}
+
 class ModelParams(BaseModel):
     "Parameters every kind's template takes: the network, the splits, columns left out, the drivers' repeats."
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
@@ -125,6 +152,18 @@ class ModelParams(BaseModel):
     test_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows held out for the reported metrics")
     drop_columns: list[ColumnName] = Field([], max_length=1000, description="input columns to leave out of the model")
     permutation_repeats: int = Field(5, ge=1, le=50, description="repeats of the permutation importance")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _words_over_defaults(cls, data):
+        "The client's words, given flat (`subject: employee`) or under `words`, replace the template's one by one."
+        field = cls.model_fields.get("words")
+        if field is None or not isinstance(data, dict) or field.default is None: return data
+        given = {k: data[k] for k in Words.model_fields if k in data}
+        nested = data.get("words") if isinstance(data.get("words"), dict) else {}
+        if not given and not nested: return data
+        rest = {k: v for k, v in data.items() if k not in given}
+        return {**rest, "words": {**field.default.model_dump(exclude_none=True), **nested, **given}}
 
 def _column_key(cfg:LoadedConfig, frame:pd.DataFrame, key:str, column:str) -> None:
     "A DataError naming the config and key when `column` is not in the modelling table."

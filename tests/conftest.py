@@ -1,4 +1,5 @@
 """Fixtures shared by the report and shipping tests: the demo clients' reports, made once."""
+import html.parser
 import shutil
 import subprocess
 import sys
@@ -35,3 +36,15 @@ def demo(demo_customers, tmp_path_factory):
     return out
 
 
+class _Page(html.parser.HTMLParser):
+    "The tags, attributes and text of an HTML page."
+    def __init__(self, text):
+        super().__init__()
+        self.tags, self.attributes, self.text = [], [], []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes += [(tag, name, value or "") for name, value in attrs]
+
+    def handle_data(self, data): self.text.append(data)

@@ -14,7 +14,7 @@ from lepton_nb.config import load_client_data
 from lepton_nb.solutions import load_config
 from lepton_nb.bundle import load_bundle
 
-from conftest import CLI, ROOT, TEMPLATES, _cli
+from conftest import CLI, ROOT, TEMPLATES, _Page, _cli
 
 
 # Demo metrics pinned on both sides: a drop is a regression, a jump is a leak. Measured with `make demo` (seed 0).
@@ -378,3 +378,23 @@ def test_yaml_yes_no_and_duplicate_ids(tmp_path, capsys):
 def test_every_key_is_checked_before_a_kernel_starts(tmp_path, capsys, change, expected):
     err = _bad(tmp_path, capsys, change, csv=load_credit_data().head(300))
     assert expected in err
+
+
+def test_reports_speak_the_clients_words(tmp_path):
+    "The churn template on attrition data: HR's words only, and the default words never mention employees."
+    from lepton_nb.datasets import load_wa_churn
+
+    load_wa_churn().head(800).to_csv(tmp_path / "people.csv", index=False)
+    base = {"name": "Acme", "solution": "churn_risk", "data": {"sources": {"people": {"path": "people.csv"}}},
+            "target": "churn", "positive": "Yes", "params": {"models": ["logistic"], "permutation_repeats": 1}}
+    import yaml
+    hr = {**base, "customer": "acme-hr", "params": {**base["params"], "subject": "employee", "owner": "HR team"}}
+    (tmp_path / "hr.yaml").write_text(yaml.safe_dump(hr))
+    (tmp_path / "shop.yaml").write_text(yaml.safe_dump({**base, "customer": "acme-shop"}))
+    run = _cli("report-all", tmp_path, "--out", tmp_path / "out", "--workers", "2")
+    assert run.returncode == 0, run.stdout + run.stderr
+    text = lambda c: " ".join(_Page((tmp_path / "out" / c / "report.html").read_text()).text).lower()
+    hr_page, shop_page = text("acme-hr"), text("acme-shop")
+    assert "employees" in hr_page and "hr team" in hr_page
+    for word in ("customer", "marketing", "retention", "campaign"): assert word not in hr_page, word  # data say "billing"
+    assert "customers" in shop_page and "employee" not in shop_page and "hr team" not in shop_page

@@ -1,5 +1,4 @@
 """Hostile configs and data against the report runner: escaping, paths, limits, output folders, config checks."""
-import html.parser
 import json
 import os
 import signal
@@ -14,7 +13,7 @@ import yaml
 from lepton_nb.cli import main
 from lepton_nb.datasets import load_credit_data
 
-from conftest import CLI, TEMPLATES, _cli
+from conftest import CLI, TEMPLATES, _Page, _cli
 
 # --- every string from a config or the data is shown as text, never as markup ---------------------
 
@@ -24,21 +23,7 @@ GROUP = '<i onmouseover=alert("grp")>Marital'
 POSITIVE = '<b onclick=alert("pos")>bad</b>'
 CATEGORY = '<svg onload=alert("cat")>'
 LINK = '[job](javascript:alert("job"))'
-WHAT = {"credit_risk": "loan approval model", "disease_risk": "risk model", "churn_risk": "retention model"}
-
-
-class _Page(html.parser.HTMLParser):
-    "The tags, attributes and text of an HTML page."
-    def __init__(self, text):
-        super().__init__()
-        self.tags, self.attributes, self.text = [], [], []
-        self.feed(text)
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append(tag)
-        self.attributes += [(tag, name, value or "") for name, value in attrs]
-
-    def handle_data(self, data): self.text.append(data)
+WHAT = {"credit_risk": "loan approval model", "disease_risk": "risk model", "churn_risk": "risk model"}
 
 
 @pytest.fixture(scope="module")
