@@ -21,8 +21,8 @@ from .tabular import LogisticRegression, MLPClassifier
 from .uncertainty import BINARY as BINARY_METRICS, beats, interval_text, metric_intervals
 
 # %% auto #0
-__all__ = ['SOLUTIONS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams', 'BinaryCase', 'binary_target',
-           'run_binary_case', 'BinaryConfig', 'BinaryReport']
+__all__ = ['SOLUTIONS', 'MIN_CLASS_ROWS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams',
+           'BinaryCase', 'binary_target', 'run_binary_case', 'BinaryConfig', 'BinaryReport']
 
 # %% ../nbs/07_binary.ipynb #a562367b
 class BinaryParams(ModelParams):
@@ -98,6 +98,7 @@ def _candidates(params:BinaryParams, seed:int) -> dict:
     names = {"logistic": "logistic regression", "mlp": "neural network (MLP)"}
     return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
 
+MIN_CLASS_ROWS = 10  # fewest rows of each class a binary solution accepts
 _YAML_BOOLEANS = {True: ("yes", "true", "y", "on", "1"), False: ("no", "false", "n", "off", "0")}
 
 def _positive_label(values:set[str], positive) -> str|None:
@@ -127,6 +128,11 @@ def binary_target(df:pd.DataFrame, target:str, positive) -> np.ndarray:
                         f"use one of: {', '.join(sorted(values))}")
     if len(values) > 2: raise DataError(f"target column {target!r} has {len(values)} classes; binary solutions need 2",
                                         "map the classes to two, or choose the triage (multiclass) solution")
+    counts = y.astype(str).value_counts()
+    if counts.min() < MIN_CLASS_ROWS:
+        raise DataError(f"target column {target!r} has only {counts.min()} {counts.idxmin()!r} rows; a binary solution needs "
+                        f"at least {MIN_CLASS_ROWS} of each class (2 of them land in the held-out split)",
+                        "add data, or merge this client's data with a longer history")
     return (y.astype(str) == label).to_numpy().astype(int)
 
 def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|None=None, seed:int=0,
@@ -253,14 +259,18 @@ def _explain_section(self:BinaryReport, examples:int=5) -> dict:
                      "integrated gradients for the network):"))
     display(reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]]
             .reset_index(drop=True))
-    cal = explain.calibrate(c.model, c.X_valid, c.y_valid)
-    brier, fig = explain.calibration_comparison(c.y_test, c.p_test, cal.predict_proba(c.X_test)[:, 1])
-    better = brier["brier_after"] < brier["brier_before"]
-    display(Markdown(f"**Recalibration.** Platt scaling fitted on the choice split "
-                     f"{'improves' if better else 'does not improve'} the "
-                     f"Brier score on the held-out split ({brier['brier_before']:.4f} → {brier['brier_after']:.4f})"
-                     f"{'' if better else '; the model’s own probabilities are kept'}.")); display(fig)
-    out["calibration"] = brier
+    try: cal = explain.calibrate(c.model, c.X_valid, c.y_valid)
+    except DataError as e:
+        cal = None
+        display(Markdown(f"**Recalibration** is skipped: {esc(e.problem)}."))
+    if cal is not None:
+        brier, fig = explain.calibration_comparison(c.y_test, c.p_test, cal.predict_proba(c.X_test)[:, 1])
+        better = brier["brier_after"] < brier["brier_before"]
+        display(Markdown(f"**Recalibration.** Platt scaling fitted on the choice split "
+                         f"{'improves' if better else 'does not improve'} the "
+                         f"Brier score on the held-out split ({brier['brier_before']:.4f} → {brier['brier_after']:.4f})"
+                         f"{'' if better else '; the model’s own probabilities are kept'}.")); display(fig)
+        out["calibration"] = brier
     if self.cfg.group:
         groups = self.data.frame.loc[c.X_test.index, self.cfg.group]
         fair = explain.group_rates(groups, c.y_test, c.p_test, c.cutoff)

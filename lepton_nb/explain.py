@@ -126,7 +126,11 @@ def calibrate(model, X_valid, y_valid, method:str="sigmoid"):
     if method not in ("sigmoid", "isotonic"):
         raise ConfigError(f"calibration method must be 'sigmoid' or 'isotonic'; got {method!r}")
     from sklearn.frozen import FrozenEstimator
-    return CalibratedClassifierCV(FrozenEstimator(model), method=method).fit(X_valid, y_valid)
+    fewest = int(np.bincount(np.unique(np.asarray(y_valid), return_inverse=True)[1]).min())
+    if fewest < 2:
+        raise DataError(f"recalibration needs at least 2 validation cases of each class; the rarest has {fewest}",
+                        "with more data the choice split holds enough cases")
+    return CalibratedClassifierCV(FrozenEstimator(model), method=method, cv=min(5, fewest)).fit(X_valid, y_valid)
 
 def calibration_comparison(y_test, p_before, p_after, bins:int=10):
     "Brier scores before and after recalibration, and the reliability plot of both."

@@ -38,7 +38,7 @@ class TriageParams(ModelParams):
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare classes up")
 
 # %% ../nbs/15_multiclass.ipynb #d96fb7cf
-MIN_CLASS_ROWS, MAX_CLASSES = 5, 50
+MIN_CLASS_ROWS, MAX_CLASSES = 10, 50  # 10 rows of a class leave 2 in each of validation and test
 
 def multiclass_target(df:pd.DataFrame, target:str) -> np.ndarray:
     "The target column as class names (strings), or a DataError naming what is wrong and what to do."

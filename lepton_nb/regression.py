@@ -48,7 +48,7 @@ class ValueEstimateParams(ModelParams):
         return self
 
 # %% ../nbs/16_regression.ipynb #0eaf60ff
-MIN_ROWS = 20  # fewer rows than this leave nothing to split three ways
+MIN_ROWS = 30  # fewer rows leave too little to choose a model on and to test it
 
 def regression_target(df:pd.DataFrame, target:str) -> np.ndarray:
     "The target column as floats, or a DataError naming what is wrong and what to do."

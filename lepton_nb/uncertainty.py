@@ -12,8 +12,8 @@ from sklearn.metrics import (accuracy_score, average_precision_score, balanced_a
                              roc_auc_score, root_mean_squared_error)
 
 # %% auto #0
-__all__ = ['BINARY', 'MULTICLASS', 'REGRESSION', 'MIN_STRATUM', 'resample_counts', 'Metric', 'Interval', 'bootstrap_ci',
-           'difference_ci', 'metric_intervals', 'beats', 'interval_text']
+__all__ = ['BINARY', 'MULTICLASS', 'REGRESSION', 'MIN_STRATUM', 'MIN_ROWS', 'resample_counts', 'Metric', 'Interval',
+           'bootstrap_ci', 'difference_ci', 'metric_intervals', 'beats', 'interval_text']
 
 # %% ../nbs/20_uncertainty.ipynb #92212e74
 def resample_counts(n:int, # rows in the held-out split
@@ -131,7 +131,8 @@ REGRESSION = {m.name: m for m in [
            lambda y, p, W: _mean(W, np.abs(y - p) / np.maximum(np.abs(y), np.finfo(float).eps)), False)]}
 
 # %% ../nbs/20_uncertainty.ipynb #e1af15eb
-MIN_STRATUM = 5  # fewest rows per class (per split, unstratified) for an interval
+MIN_STRATUM = 5  # fewest rows per class in the split for an interval
+MIN_ROWS = 20  # fewest rows for an interval of values (no classes to stratify by)
 
 class Interval(tuple):
     "A (low, high) pair that also says how many resamples were dropped as undefined, out of how many."
@@ -157,7 +158,7 @@ def _values(metric, y, s, W) -> np.ndarray:
 
 def _too_few(n:int, strata, min_stratum:int) -> bool:
     "True when the split, or one of its strata, has fewer than `min_stratum` rows."
-    if strata is None: return n < min_stratum
+    if strata is None: return n < max(min_stratum, MIN_ROWS)
     return np.unique(np.asarray(strata).astype(str), return_counts=True)[1].min() < min_stratum
 
 def _interval(values:np.ndarray, level:float, too_few:bool) -> Interval:

@@ -73,6 +73,6 @@ def test_regression_target_error_paths():
     with pytest.raises(DataError, match="1 missing values"):
         regression_target(v.assign(v=[None] + list(range(29))), "v")
     with pytest.raises(DataError, match="infinite"): regression_target(v.assign(v=[-np.inf] + list(range(29))), "v")
-    with pytest.raises(DataError, match="at least 20"): regression_target(v.head(19), "v")
+    with pytest.raises(DataError, match="at least 30"): regression_target(v.head(29), "v")
     with pytest.raises(DataError, match="constant"): regression_target(v.assign(v=3.0), "v")
     assert regression_target(v.assign(v=v.v.astype(str)), "v").tolist() == list(range(30))

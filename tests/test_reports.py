@@ -398,3 +398,50 @@ def test_reports_speak_the_clients_words(tmp_path):
     assert "employees" in hr_page and "hr team" in hr_page
     for word in ("customer", "marketing", "retention", "campaign"): assert word not in hr_page, word  # data say "billing"
     assert "customers" in shop_page and "employee" not in shop_page and "hr team" not in shop_page
+
+
+# --- small data: the smallest table each template accepts runs; below it, a clear refusal ------------
+
+@pytest.fixture(scope="module")
+def smallest(tmp_path_factory):
+    "Every template on the smallest table it accepts (10 rows of each class; 30 rows for a value)."
+    import yaml
+    from lepton_nb.datasets import load_ames, load_breast_cancer, load_hepatic_injury, load_wa_churn
+    folder = tmp_path_factory.mktemp("smallest")
+    def pick(df, target, classes): return pd.concat([df[df[target] == c].head(n) for c, n in classes.items()])
+    tables = {"credit": (pick(load_credit_data(), "Status", {"bad": 10, "good": 20}), "credit_risk", "Status", "bad"),
+              "disease": (pick(load_breast_cancer(), "diagnosis", {"malignant": 10, "benign": 20}), "disease_risk",
+                          "diagnosis", "malignant"),
+              "churn": (pick(load_wa_churn(), "churn", {"Yes": 10, "No": 20}), "churn_risk", "churn", "Yes"),
+              "triage": (pick(load_hepatic_injury(), "class", {"none": 10, "mild": 10, "severe": 10}), "triage", "class", None),
+              "value": (load_ames().head(30), "value_estimate", "Sale_Price", None)}
+    for name, (df, solution, target, positive) in tables.items():
+        df.to_csv(folder / f"{name}.csv", index=False)
+        models = ["linear"] if solution == "value_estimate" else ["logistic"]
+        config = {"customer": f"small-{name}", "name": name, "solution": solution, "target": target,
+                  "data": {"sources": {"t": {"path": f"{name}.csv"}}}, "params": {"models": models, "permutation_repeats": 1}}
+        if positive: config["positive"] = positive
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(config))
+    run = _cli("report-all", folder, "--out", folder / "out", "--workers", "2")
+    return folder, run
+
+
+def test_every_template_runs_on_the_smallest_table_it_accepts(smallest):
+    folder, run = smallest
+    assert run.returncode == 0, run.stdout + run.stderr
+    for name in ("credit", "disease", "churn", "triage", "value"):
+        metrics = json.loads((folder / "out" / f"small-{name}" / "metrics.json").read_text())["metrics"]
+        page = " ".join(_Page((folder / "out" / f"small-{name}" / "report.html").read_text()).text)
+        assert metrics["beats_baseline"] is False, f"{name}: 6 held-out rows cannot show that a model beats its baseline"
+        assert "cannot tell" in page and "clearly better" not in page, name
+
+
+@pytest.mark.parametrize("rows, expected", [
+    ({"bad": 9, "good": 21}, "has only 9 'bad' rows; a binary solution needs at least 10 of each class"),
+    ({"bad": 4, "good": 26}, "has only 4 'bad' rows"),
+], ids=["nine-positives", "four-positives"])
+def test_too_small_a_table_is_refused_before_a_kernel_starts(tmp_path, capsys, rows, expected):
+    credit = load_credit_data()
+    table = pd.concat([credit[credit.Status == c].head(n) for c, n in rows.items()])
+    err = _bad(tmp_path, capsys, csv=table)
+    assert expected in err and "key 'target'" in err

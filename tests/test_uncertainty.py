@@ -1,6 +1,8 @@
 "Intervals on the headline numbers: coverage, and small data that can no longer claim to beat the baseline."
 from types import SimpleNamespace
 import numpy as np
+import pytest
+from lepton_nb.core import DataError
 from lepton_nb.binary import BinaryParams, BinaryReport, run_binary_case
 from lepton_nb.datasets import load_credit_data
 from lepton_nb.uncertainty import BINARY, REGRESSION, bootstrap_ci, difference_ci
@@ -43,6 +45,9 @@ def test_random_target_with_four_positives_cannot_tell():
     df = load_credit_data().sample(300, random_state=1).reset_index(drop=True)
     target = np.array(["no"] * 300, dtype=object)
     target[np.random.default_rng(0).choice(300, 4, replace=False)] = "yes"
+    with pytest.raises(DataError, match="has only 4 'yes' rows"):  # refused: too few to learn or to judge
+        run_binary_case(df.assign(Status=target), "Status", "yes", BinaryParams(models=["logistic"]))
+    target[np.random.default_rng(0).choice(np.flatnonzero(target == "no"), 6, replace=False)] = "yes"  # 10 positives
     case = run_binary_case(df.assign(Status=target), "Status", "yes", BinaryParams(models=["logistic"]))
     assert not case.beats_baseline and "cannot tell" in _headline(case)
     assert all(k in case.metrics for k in ("test_auc_ci", "baseline_test_brier_ci", "auc_difference_ci"))
