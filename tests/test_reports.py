@@ -34,6 +34,9 @@ def test_demo_metrics_are_held_out_and_in_their_band(demo, customer):
     assert metrics["n_test"] > 0 and metrics["n_train"] > metrics["n_test"]
     honest = {"demo-pharma": False}.get(customer, True)  # the liver data carry little signal: the report says so
     assert metrics["beats_baseline"] is honest
+    for key in (k for k in metrics if k.startswith(("test_", "baseline_test_")) and not k.endswith("_ci")):
+        low, high = metrics[f"{key}_ci"]
+        assert low - 1e-9 <= metrics[key] <= high + 1e-9, f"{customer}: {key} {metrics[key]} outside its interval [{low}, {high}]"
 
 
 @pytest.mark.parametrize("customer, name", [("demo-bank", "Demo Bank"), ("demo-hospital", "Demo Hospital"),
@@ -47,6 +50,10 @@ def test_html_is_for_the_client(demo, customer, name):
     for code in ("import ", "BinaryReport", "config_path", "output_dir", "report.finish", "jp-InputArea", "In&nbsp;["):
         assert code not in page, f"code or prompts leaked into the HTML: {code!r}"
     assert "application/vnd.lepton-nb" not in page and "Traceback" not in page
+    text = " ".join(_Page(page).text)
+    assert "95% interval" in text, "headline numbers say how sure they are"
+    assert not re.search(r"\d[eE][+-]\d", text) and not re.search(r"\(-?\d[\d.]*, -?\d[\d.]*\]", text), \
+        "no scientific notation and no raw interval labels in what the client reads"
 
 
 def test_executed_notebook_manifest_and_model(demo, demo_customers):
