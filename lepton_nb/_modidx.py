@@ -427,6 +427,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                      'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.ReportSections.say': ( 'reporting.html#reportsections.say',
                                                                                  'lepton_nb/reporting.py'),
+                                     'lepton_nb.reporting.ReportSections.verdict': ( 'reporting.html#reportsections.verdict',
+                                                                                     'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.ReportSections.words': ( 'reporting.html#reportsections.words',
                                                                                    'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.Words': ('reporting.html#words', 'lepton_nb/reporting.py'),

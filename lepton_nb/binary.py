@@ -212,18 +212,8 @@ class BinaryReport(CaseReport):
         "The held-out result in one plain sentence, honest about the baseline."
         m, c = self.case.metrics, self.case
         diff = m.get("auc_difference_ci", [None, None])
-        if c.beats_baseline:
-            verdict = (f"This is better than the no-skill baseline (AUC {m['baseline_test_auc']:.2f}): the 95% interval "
-                       f"of the difference, {interval_text(diff)}, lies above zero.")
-        elif diff[0] is not None and diff[1] is not None and diff[1] < 0:
-            verdict = (f"**This is worse than a no-skill baseline (AUC {m['baseline_test_auc']:.2f}); "
-                       "the model should not be used for decisions.**")
-        else:
-            why = (f"the 95% interval of its AUC minus the baseline's, {interval_text(diff)}, includes zero"
-                   if None not in diff and np.isfinite(diff).all() else "too few cases for an interval")
-            verdict = (f"**With {c.verdict_detail}, the data cannot tell whether the model beats a no-skill "
-                       f"baseline (AUC {m['baseline_test_auc']:.2f}): {why}. The model should not be used for "
-                       "decisions on this evidence.**")
+        verdict = self.verdict(diff, True, f"a no-skill baseline (AUC {m['baseline_test_auc']:.2f})",
+                               "its AUC minus the baseline's", interval_text(diff), "used for decisions")
         return (f"On {m['n_test']:,} held-out cases the model never saw, the {c.model_name} ranks a random "
                 f"'{esc(c.positive)}' case above a random other case {m['test_auc']:.0%} of the time "
                 f"(AUC {m['test_auc']:.2f}, 95% interval {interval_text(m.get('test_auc_ci'))}). {verdict}")

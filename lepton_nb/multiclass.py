@@ -181,7 +181,8 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
     baseline = DummyClassifier(strategy="prior").fit(X_tr, y_tr)
     shares = pd.Series(y).value_counts(normalize=True)
     base_te, codes = baseline.predict_proba(X_te), pd.Index(classes).get_indexer(y_te)
-    metrics = {**multiclass_metrics(y_te, p_te, classes), **multiclass_metrics(y_te, base_te, classes, "baseline_test_"),
+    metrics = {**multiclass_metrics(y_te, p_te, classes),
+               **multiclass_metrics(y_te, base_te, classes, "baseline_test_"),
                **metric_intervals(MULTICLASS_METRICS, codes, p_te, base_te, "log_loss", strata=codes, seed=seed),
                "valid_log_loss": float(comparison.loc[best, "valid_log_loss"]),
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te),
@@ -311,18 +312,9 @@ class MulticlassReport(CaseReport):
         diff = m.get("log_loss_difference_ci", [None, None])
         losses = (f"(log loss {m['baseline_test_log_loss']:.3f} against the model's {m['test_log_loss']:.3f}, "
                   f"95% interval {interval_text(m.get('test_log_loss_ci'), '{:.3f}')})")
-        if c.beats_baseline:
-            verdict = ("This is better than the no-skill baseline, which gives every row the classes' shares "
-                       f"{losses}: the 95% interval of the difference, {interval_text(diff, '{:.3f}')}, lies below zero.")
-        elif diff[0] is not None and diff[0] > 0:
-            verdict = (f"**This is worse than the no-skill baseline, which gives every row the classes' shares {losses}; "
-                       "the model should not be used to sort cases.**")
-        else:
-            why = (f"the 95% interval of the model's log loss minus the baseline's, {interval_text(diff, '{:.3f}')}, "
-                   "includes zero" if None not in diff and np.isfinite(diff).all() else "too few rows for an interval")
-            verdict = (f"**With {c.verdict_detail}, the data cannot tell whether the model beats the no-skill baseline, "
-                       f"which gives every row the classes' shares {losses}: {why}. "
-                       "The model should not be used to sort cases on this evidence.**")
+        baseline = f"the no-skill baseline, which gives every row the classes' shares {losses}"
+        verdict = self.verdict(diff, False, baseline, "the model's log loss minus the baseline's",
+                               interval_text(diff, "{:.3f}"), "used to sort cases")
         return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} sorts "
                 f"{code(c.target)} into {len(c.classes)} classes: it names the right class "
                 f"{m['test_accuracy']:.0%} of the time (balanced over "

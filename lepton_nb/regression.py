@@ -284,17 +284,8 @@ class RegressionReport(CaseReport):
         diff, median = m.get("rmse_difference_ci", [None, None]), f"typical error {_amount(m['baseline_test_mae'])}"
         ends = interval_text(diff, "{:,.0f}" if _finite(diff) and np.max(np.abs(diff)) >= 100 else "{:.3g}")
         mae_ci = "–".join(map(_amount, m["test_mae_ci"])) if _finite(m.get("test_mae_ci")) else "not available"
-        if c.beats_baseline:
-            verdict = (f"That is better than guessing the median for everyone ({median}): the 95% interval of the "
-                       f"model's RMSE minus the median's, {ends}, lies below zero.")
-        elif diff[0] is not None and diff[0] > 0:
-            verdict = (f"**That is worse than guessing the median for everyone ({median}); "
-                       "the model should not be relied on.**")
-        else:
-            why = (f"the 95% interval of the model's RMSE minus the median's, {ends}, includes zero"
-                   if None not in diff and np.isfinite(diff).all() else "too few rows for an interval")
-            verdict = (f"**With {c.verdict_detail}, the data cannot tell whether the model beats guessing the median "
-                       f"for everyone ({median}): {why}. The model should not be relied on on this evidence.**")
+        verdict = self.verdict(diff, False, f"guessing the median for everyone ({median})",
+                               "the model's RMSE minus the median's", ends, "relied on")
         return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} estimates "
                 f"{code(c.target)} with a typical (mean absolute) error of {_amount(m['test_mae'])} "
                 f"(95% interval {mae_ci}) "

@@ -66,6 +66,19 @@ class ReportSections:
         title = title.format(**self.words())
         display(Markdown(f"# {esc(title)}\n\n**{esc(self.cfg.name)}** · {esc(what)} · {said}"))
 
+    def verdict(self, diff, higher_is_better:bool, baseline:str, difference:str, shown:str, use:str) -> str:
+        "Better, worse, or the data cannot tell: read from the 95% interval of the model's metric minus the baseline's."
+        low, high = (list(diff) if diff is not None else [None, None])[:2]
+        known = low is not None and high is not None and bool(np.isfinite([low, high]).all())
+        if known and (low > 0 if higher_is_better else high < 0):
+            side = "above" if higher_is_better else "below"
+            return f"This is better than {baseline}: the 95% interval of {difference}, {shown}, lies {side} zero."
+        if known and (high < 0 if higher_is_better else low > 0):
+            return f"**This is worse than {baseline}; the model should not be {use}.**"
+        why = f"the 95% interval of {difference}, {shown}, includes zero" if known else "too few cases for an interval"
+        return (f"**With {self.case.verdict_detail}, the data cannot tell whether the model beats {baseline}: {why}. "
+                f"The model should not be {use} on this evidence.**")
+
     def comparison_table(self) -> pd.DataFrame:
         "The candidate models with their validation scores; the chosen one first."
         t = self.case.comparison.rename(columns={**self.COMPARISON, "fit_seconds": "training seconds"})
