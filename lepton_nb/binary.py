@@ -13,12 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from sklearn.dummy import DummyClassifier
 from .config import LoadedConfig, TargetConfig
 from .core import DataError
-from .evaluate import binary_metrics, choose_cutoff, drivers
+from .evaluate import binary_metrics, choose_cutoff, drivers, roc_pr_figure
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import CaseReport, ColumnName, ModelParams, Probability, Words
+from .reporting import Case, CaseReport, target_column, ColumnName, ModelParams, Probability, Words
 from .tabular import LogisticRegression, MLPClassifier
-from .uncertainty import BINARY as BINARY_METRICS, beats, interval_text, metric_intervals
+from .uncertainty import BINARY as BINARY_METRICS, interval_text, metric_intervals
 
 # %% auto #0
 __all__ = ['SOLUTIONS', 'MIN_CLASS_ROWS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams',
@@ -60,29 +60,15 @@ SOLUTIONS = {"credit_risk": CreditRiskParams, "disease_risk": DiseaseRiskParams,
 
 # %% ../nbs/07_binary.ipynb #309af1f4
 @dataclass
-class BinaryCase:
+class BinaryCase(Case):
     "Everything a binary-decision report shows: the splits, the candidates, the chosen model and its held-out scores."
-    target: str
+    MAIN = ("auc", True)
     positive: str
-    X_train: pd.DataFrame
-    X_valid: pd.DataFrame
-    X_test: pd.DataFrame
-    y_train: np.ndarray
-    y_valid: np.ndarray
-    y_test: np.ndarray
-    comparison: pd.DataFrame
-    model_name: str
-    model: object
     p_valid: np.ndarray
     p_test: np.ndarray
     cutoff: float
     metrics: dict
     stages: dict = field(default_factory=dict)
-
-    @property
-    def beats_baseline(self) -> bool:
-        "True only when the 95% bootstrap interval of test AUC minus the baseline's lies above zero."
-        return beats(self.metrics.get("auc_difference_ci", [None, None]))
 
     @property
     def verdict_detail(self) -> str:
@@ -111,12 +97,7 @@ def _positive_label(values:set[str], positive) -> str|None:
 
 def binary_target(df:pd.DataFrame, target:str, positive) -> np.ndarray:
     "The target column as 0/1 (1 = `positive`), or a DataError naming what is wrong."
-    if target not in df:
-        raise DataError(f"target column {target!r} is not in the data",
-                        f"use one of: {', '.join(map(str, df.columns))}")
-    y = df[target]
-    if y.isna().any():
-        raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing values", "drop or fill those rows")
+    y = target_column(df, target)
     values = set(y.astype(str).unique())
     if len(values) < 2:
         raise DataError(f"target column {target!r} is constant ({values.pop()!r}): there is nothing to predict")
@@ -171,9 +152,10 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
                "valid_auc": float(comparison.loc[best, "valid_auc"]), "cutoff": float(cutoff),
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te), "positive_rate": float(y.mean())}
     stages["evaluate"] = time.perf_counter() - t
-    return BinaryCase(target, _positive_label(set(df[target].astype(str)), positive),
-                      X_tr, X_va, X_te, y_tr, y_va, y_te, comparison, best, model, p_va, p_te,
-                      float(cutoff), metrics, stages)
+    return BinaryCase(target=target, X_train=X_tr, X_valid=X_va, X_test=X_te, y_train=y_tr, y_valid=y_va, y_test=y_te,
+                      comparison=comparison, model_name=best, model=model,
+                      positive=_positive_label(set(df[target].astype(str)), positive), p_valid=p_va, p_test=p_te,
+                      cutoff=float(cutoff), metrics=metrics, stages=stages)
 
 # %% ../nbs/07_binary.ipynb #d6359a27
 class BinaryConfig(TargetConfig):
@@ -217,6 +199,12 @@ class BinaryReport(CaseReport):
         return (f"On {m['n_test']:,} held-out cases the model never saw, the {c.model_name} ranks a random "
                 f"'{esc(c.positive)}' case above a random other case {m['test_auc']:.0%} of the time "
                 f"(AUC {m['test_auc']:.2f}, 95% interval {interval_text(m.get('test_auc_ci'))}). {verdict}")
+
+    def performance_section(self):
+        "Display the held-out metrics beside the baseline's, then the ROC and precision-recall curves."
+        from IPython.display import display
+        display(self.performance_table())
+        return roc_pr_figure(self.case.y_test, self.case.p_test, self.case.model_name)
 
     def bundle_details(self) -> dict:
         "The cut-off and the client's two class names (negative, positive), for the bundle's decisions."

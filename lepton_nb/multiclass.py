@@ -20,9 +20,9 @@ from .core import DataError
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import CaseReport, ModelParams
+from .reporting import Case, CaseReport, target_column, ModelParams
 from .tabular import LogisticRegression, MLPClassifier
-from .uncertainty import MULTICLASS as MULTICLASS_METRICS, beats, interval_text, metric_intervals
+from .uncertainty import MULTICLASS as MULTICLASS_METRICS, interval_text, metric_intervals
 
 # %% auto #0
 __all__ = ['MIN_CLASS_ROWS', 'MAX_CLASSES', 'TriageParams', 'multiclass_target', 'multiclass_metrics', 'MulticlassCase',
@@ -42,13 +42,7 @@ MIN_CLASS_ROWS, MAX_CLASSES = 10, 50  # 10 rows of a class leave 2 in each of va
 
 def multiclass_target(df:pd.DataFrame, target:str) -> np.ndarray:
     "The target column as class names (strings), or a DataError naming what is wrong and what to do."
-    if target not in df:
-        raise DataError(f"target column {target!r} is not in the data",
-                        f"use one of: {', '.join(map(str, df.columns))}")
-    y = df[target]
-    if y.isna().any():
-        raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing values",
-                        "drop or fill those rows")
+    y = target_column(df, target)
     y = y.astype(str)
     counts = y.value_counts()
     if len(counts) < 3:
@@ -89,28 +83,14 @@ def multiclass_metrics(y_true, proba, classes, prefix:str="test_") -> dict:
 
 # %% ../nbs/15_multiclass.ipynb #3d1436c6
 @dataclass
-class MulticlassCase:
+class MulticlassCase(Case):
     "All a multi-class report shows: the splits, the candidates, the chosen model and its held-out scores."
-    target: str
+    MAIN = ("log_loss", False)
     classes: list[str]
-    X_train: pd.DataFrame
-    X_valid: pd.DataFrame
-    X_test: pd.DataFrame
-    y_train: np.ndarray
-    y_valid: np.ndarray
-    y_test: np.ndarray
-    comparison: pd.DataFrame
-    model_name: str
-    model: object
     proba_valid: np.ndarray
     proba_test: np.ndarray
     metrics: dict
     stages: dict = field(default_factory=dict)
-
-    @property
-    def beats_baseline(self) -> bool:
-        "True only when the 95% bootstrap interval of test log loss minus the baseline's lies below zero."
-        return beats(self.metrics.get("log_loss_difference_ci", [None, None]), higher_is_better=False)
 
     @property
     def verdict_detail(self) -> str:
@@ -188,8 +168,9 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te),
                "class_shares": {c: float(shares[c]) for c in classes}}
     stages["evaluate"] = time.perf_counter() - t
-    return MulticlassCase(target, classes, X_tr, X_va, X_te, y_tr, y_va, y_te, comparison, best, model, p_va, p_te,
-                          metrics, stages)
+    return MulticlassCase(target=target, X_train=X_tr, X_valid=X_va, X_test=X_te, y_train=y_tr, y_valid=y_va,
+                          y_test=y_te, comparison=comparison, model_name=best, model=model, classes=classes,
+                          proba_valid=p_va, proba_test=p_te, metrics=metrics, stages=stages)
 
 # %% ../nbs/15_multiclass.ipynb #9c84a805
 def confusion_tables(y_true, y_pred, classes) -> tuple[pd.DataFrame, pd.DataFrame]:

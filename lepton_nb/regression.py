@@ -21,9 +21,9 @@ from .evaluate import drivers_figure
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import CaseReport, ModelParams, Probability
+from .reporting import Case, CaseReport, target_column, ModelParams, Probability
 from .tabular import LinearRegression, MLPRegressor
-from .uncertainty import REGRESSION as REGRESSION_METRICS, beats, interval_text, metric_intervals
+from .uncertainty import REGRESSION as REGRESSION_METRICS, interval_text, metric_intervals
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'ValueEstimateParams', 'regression_target', 'regression_metrics', 'wants_log_target', 'interval_offsets',
@@ -52,9 +52,7 @@ MIN_ROWS = 30  # fewer rows leave too little to choose a model on and to test it
 
 def regression_target(df:pd.DataFrame, target:str) -> np.ndarray:
     "The target column as floats, or a DataError naming what is wrong and what to do."
-    if target not in df: raise DataError(f"target column {target!r} is not in the data",
-                                         f"use one of: {', '.join(map(str, df.columns))}")
-    raw = df[target]
+    raw = target_column(df, target, gaps=True)  # gaps are counted after reading numbers
     if pd.api.types.is_bool_dtype(raw) or pd.api.types.is_datetime64_any_dtype(raw):
         raise DataError(f"target column {target!r} holds {raw.dtype} values, not amounts",
                         "a value estimate needs a numeric target; choose another solution for yes/no or dates")
@@ -100,18 +98,10 @@ def _to_target(v, log:bool) -> np.ndarray:
     return np.expm1(np.minimum(v, 700.0)) if log else v
 
 @dataclass
-class RegressionCase:
+class RegressionCase(Case):
     "Everything a value-estimate report shows: the splits, the candidates, the chosen model, its errors and intervals."
-    target: str
-    X_train: pd.DataFrame
-    X_valid: pd.DataFrame
-    X_test: pd.DataFrame
-    y_train: np.ndarray  # the target's units, as are all the arrays below
-    y_valid: np.ndarray
-    y_test: np.ndarray
-    comparison: pd.DataFrame  # by model: valid_rmse, valid_mae, fit_seconds; best first
-    model_name: str
-    model: object  # fitted on log(1 + y) when log_target; `predict` below gives the target's units
+    MAIN = ("rmse", False)
+    # the y arrays and every array below are in the target's units; `model` was fitted on log(1 + y) when log_target
     log_target: bool
     pred_valid: np.ndarray
     pred_test: np.ndarray
@@ -120,11 +110,6 @@ class RegressionCase:
     interval_offsets: tuple  # the two validation residual quantiles, on the model's scale
     metrics: dict
     stages: dict = field(default_factory=dict)
-
-    @property
-    def beats_baseline(self) -> bool:
-        "True only when the 95% bootstrap interval of test RMSE minus the median baseline's lies below zero."
-        return beats(self.metrics.get("rmse_difference_ci", [None, None]), higher_is_better=False)
 
     @property
     def verdict_detail(self) -> str:
@@ -196,8 +181,10 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
                "valid_rmse": float(comparison.loc[best, "valid_rmse"]), "n_train": len(y_tr), "n_valid": len(y_va),
                "n_test": len(y_te), "log_target": log}
     stages["evaluate"] = time.perf_counter() - t
-    return RegressionCase(target, X_tr, X_va, X_te, y_tr, y_va, y_te, comparison, best, model, log,
-                          pred_va, pred_te, lower, upper, offsets, metrics, stages)
+    return RegressionCase(target=target, X_train=X_tr, X_valid=X_va, X_test=X_te, y_train=y_tr, y_valid=y_va,
+                          y_test=y_te, comparison=comparison, model_name=best, model=model, log_target=log,
+                          pred_valid=pred_va, pred_test=pred_te, lower_test=lower, upper_test=upper,
+                          interval_offsets=offsets, metrics=metrics, stages=stages)
 
 # %% ../nbs/16_regression.ipynb #f11bf34e
 def predicted_actual_figure(y_true, y_pred, lower=None, upper=None):

@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_render.ipynb #713d8741
 from __future__ import annotations
-import html, math, re
+import functools, html, math, re
 from importlib.resources import files
 import nh3
 import pandas as pd
@@ -94,8 +94,9 @@ def sanitize(body:str) -> str:
                      url_schemes={"data"}, attribute_filter=_safe_url, link_rel=None, strip_comments=True)
 
 # %% ../nbs/13_render.ipynb #0282774a
+@functools.cache
 def _asset(name:str) -> str:
-    "A file of lepton_nb/assets (the page's HTML and CSS), as text."
+    "A file of lepton_nb/assets (the page's HTML and CSS), as text, read once."
     return (files("lepton_nb") / "assets" / name).read_text(encoding="utf-8")
 
 def page(title:str, client:str, body:str, meta:str="", footer:str="") -> str:

@@ -5,10 +5,11 @@
 # %% ../nbs/18_reporting.ipynb #daf94327
 from __future__ import annotations
 import time
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from typing import Annotated
+from typing import Annotated, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import ClientConfig, ClientData, LoadedConfig, check_config, load_client_data, read_config
 from .core import ConfigError, DataError
@@ -16,9 +17,10 @@ from .data import Profile, detect_pii, profile
 from .evaluate import drivers_figure
 from .records import environment, jsonable, record
 from .render import code, esc, for_clients
+from .uncertainty import beats
 
 # %% auto #0
-__all__ = ['Probability', 'ColumnName', 'Word', 'ReportSections', 'Words', 'ModelParams', 'CaseReport']
+__all__ = ['Probability', 'ColumnName', 'Word', 'ReportSections', 'Case', 'target_column', 'Words', 'ModelParams', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -79,6 +81,11 @@ class ReportSections:
         return (f"**With {self.case.verdict_detail}, the data cannot tell whether the model beats {baseline}: {why}. "
                 f"The model should not be {use} on this evidence.**")
 
+    def summary(self) -> None:
+        "Display the held-out result in plain words (the kind's `headline`)."
+        from IPython.display import Markdown, display
+        display(Markdown(self.headline()))
+
     def comparison_table(self) -> pd.DataFrame:
         "The candidate models with their validation scores; the chosen one first."
         t = self.case.comparison.rename(columns={**self.COMPARISON, "fit_seconds": "training seconds"})
@@ -135,6 +142,36 @@ class ReportSections:
         return metrics
 
 # %% ../nbs/18_reporting.ipynb #2e3532c5
+@dataclass
+class Case:
+    "What every kind's fitted case holds: the target, the three splits, the candidates compared, the chosen model."
+    target: str
+    X_train: pd.DataFrame
+    X_valid: pd.DataFrame
+    X_test: pd.DataFrame
+    y_train: np.ndarray
+    y_valid: np.ndarray
+    y_test: np.ndarray
+    comparison: pd.DataFrame
+    model_name: str
+    model: object
+    MAIN: ClassVar[tuple[str, bool]] = ("", True)  # the metric the verdict compares, and whether higher is better
+
+    @property
+    def beats_baseline(self) -> bool:
+        "True only when the 95% bootstrap interval of the main metric minus the baseline's lies on the model's side of zero."
+        name, higher_is_better = self.MAIN
+        return beats(self.metrics.get(f"{name}_difference_ci", [None, None]), higher_is_better=higher_is_better)
+
+def target_column(df:pd.DataFrame, target:str, gaps:bool=False) -> pd.Series:
+    "The target column, or a DataError when it is missing (naming the columns there are) or, unless `gaps`, has gaps."
+    if target not in df:
+        raise DataError(f"target column {target!r} is not in the data", f"use one of: {', '.join(map(str, df.columns))}")
+    y = df[target]
+    if not gaps and y.isna().any():
+        raise DataError(f"target column {target!r} has {int(y.isna().sum())} missing values", "drop or fill those rows")
+    return y
+
 Probability = Annotated[float, Field(gt=0, lt=1, allow_inf_nan=False)]  # a share strictly between 0 and 1
 ColumnName = Annotated[str, Field(min_length=1, max_length=200)]
 
