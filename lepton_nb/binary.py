@@ -18,7 +18,7 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import Case, CaseReport, target_column, ColumnName, ModelParams, Probability, Words
 from .tabular import LogisticRegression, MLPClassifier
-from .uncertainty import BINARY as BINARY_METRICS, interval_text, metric_intervals
+from .uncertainty import BINARY as BINARY_METRICS, CV_FOLDS, interval_text, metric_intervals, out_of_fold, wants_cv
 
 # %% auto #0
 __all__ = ['SOLUTIONS', 'MIN_CLASS_ROWS', 'BinaryParams', 'CreditRiskParams', 'DiseaseRiskParams', 'ChurnRiskParams',
@@ -70,10 +70,11 @@ class BinaryCase(Case):
     metrics: dict
     stages: dict = field(default_factory=dict)
 
-    @property
-    def verdict_detail(self) -> str:
-        "The held-out counts an interval rests on, for the report (escaped): rows, and how many are positive."
-        return f"{len(self.y_test):,} held-out cases ({int(np.sum(self.y_test)):,} of them '{esc(self.positive)}')"
+    ROWS = "cases"
+
+    def class_counts(self, y) -> str:
+        "How many of `y` are the positive class, for the report (escaped)."
+        return f"{int(np.sum(y)):,} of them '{esc(self.positive)}'"
 
 def _candidates(params:BinaryParams, seed:int) -> dict:
     "The candidate models, fresh and unfitted."
@@ -83,6 +84,27 @@ def _candidates(params:BinaryParams, seed:int) -> dict:
                                          class_weight=params.class_weight, random_state=seed)}
     names = {"logistic": "logistic regression", "mlp": "neural network (MLP)"}
     return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
+
+def _choose(params:BinaryParams, seed:int, X_tr, y_tr, X_va, y_va) -> tuple[pd.DataFrame, str, object]:
+    "Fit every candidate on the training rows and keep the best on the choice rows: (comparison, name, model)."
+    rows, fitted = {}, {}
+    for name, model in _candidates(params, seed).items():
+        start = time.perf_counter()
+        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if isinstance(model, MLPClassifier) else {}))
+        rows[name] = {"valid_auc": binary_metrics(y_va, model.predict_proba(X_va)[:, 1], "")["auc"],
+                      "fit_seconds": time.perf_counter() - start}
+        fitted[name] = model
+    comparison = pd.DataFrame(rows).T.sort_values("valid_auc", ascending=False)
+    return comparison, comparison.index[0], fitted[comparison.index[0]]
+
+def _cross_validated(X:pd.DataFrame, y:np.ndarray, params:BinaryParams, seed:int) -> dict:
+    "The headline metrics and their intervals from out-of-fold predictions (`cv_` keys), choice included per fold."
+    def fit_predict(X_tr, y_tr, X_va, y_va, X_out):
+        model = _choose(params, seed, X_tr, y_tr, X_va, y_va)[2]
+        return model.predict_proba(X_out)[:, 1], np.full(len(X_out), y_tr.mean())
+    p, base = out_of_fold(fit_predict, X, y, params.valid_size, stratify=True, seed=seed)
+    return {**binary_metrics(y, p, "cv_"), **binary_metrics(y, base, "baseline_cv_"),
+            **metric_intervals(BINARY_METRICS, y, p, base, "auc", strata=y, seed=seed, split="cv"), "cv_folds": CV_FOLDS}
 
 MIN_CLASS_ROWS = 10  # fewest rows of each class a binary solution accepts
 _YAML_BOOLEANS = {True: ("yes", "true", "y", "on", "1"), False: ("no", "false", "n", "off", "0")}
@@ -132,17 +154,8 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
                                                                 test_size=params.test_size,
                                                                 stratify=y, random_state=seed)
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
-    rows, fitted = {}, {}
-    for name, model in _candidates(params, seed).items():
-        start = time.perf_counter()
-        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if isinstance(model, MLPClassifier) else {}))
-        rows[name] = {"valid_auc": binary_metrics(y_va, model.predict_proba(X_va)[:, 1], "")["auc"],
-                      "fit_seconds": time.perf_counter() - start}
-        fitted[name] = model
-    comparison = pd.DataFrame(rows).T.sort_values("valid_auc", ascending=False)
-    best = comparison.index[0]
+    comparison, best, model = _choose(params, seed, X_tr, y_tr, X_va, y_va)
     stages["train"], t = time.perf_counter() - t, time.perf_counter()
-    model = fitted[best]
     p_va, p_te = model.predict_proba(X_va)[:, 1], model.predict_proba(X_te)[:, 1]
     cutoff = params.cutoff if params.cutoff is not None else choose_cutoff(y_va, p_va)
     baseline = DummyClassifier(strategy="prior").fit(X_tr, y_tr)
@@ -151,6 +164,7 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
                **metric_intervals(BINARY_METRICS, y_te, p_te, base_te, "auc", strata=y_te, seed=seed),
                "valid_auc": float(comparison.loc[best, "valid_auc"]), "cutoff": float(cutoff),
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te), "positive_rate": float(y.mean())}
+    if wants_cv(y, classes=True, setting=params.cross_validate): metrics.update(_cross_validated(X, y, params, seed))
     stages["evaluate"] = time.perf_counter() - t
     return BinaryCase(target=target, X_train=X_tr, X_valid=X_va, X_test=X_te, y_train=y_tr, y_valid=y_va, y_test=y_te,
                       comparison=comparison, model_name=best, model=model,
@@ -170,6 +184,7 @@ class BinaryReport(CaseReport):
     PARAMS = BinaryParams  # the parameters of a project's own binary template
     NEEDS = "target, positive (a column with two classes); optional group"
     COMPARISON = {"valid_auc": "validation AUC"}
+    CHOICE = "on AUC"
     PERFORMANCE = {"auc": "AUC (ranking, 0.5 = chance)",
                    "accuracy": "accuracy at 0.5",
                    "log_loss": "log loss (lower is better)",
@@ -191,14 +206,13 @@ class BinaryReport(CaseReport):
         return run_binary_case(frame, cfg.target, cfg.positive, cfg.params, cfg.seed, exclude=exclude)
 
     def headline(self) -> str:
-        "The held-out result in one plain sentence, honest about the baseline."
-        m, c = self.case.metrics, self.case
-        diff = m.get("auc_difference_ci", [None, None])
-        verdict = self.verdict(diff, True, f"a no-skill baseline (AUC {m['baseline_test_auc']:.2f})",
+        "The headline result in one plain sentence, honest about the baseline."
+        c = self.case
+        diff, auc = c.difference_ci, c.score("auc")
+        verdict = self.verdict(diff, True, f"a no-skill baseline (AUC {c.score('auc', baseline=True):.2f})",
                                "its AUC minus the baseline's", interval_text(diff), "used for decisions")
-        return (f"On {m['n_test']:,} held-out cases the model never saw, the {c.model_name} ranks a random "
-                f"'{esc(c.positive)}' case above a random other case {m['test_auc']:.0%} of the time "
-                f"(AUC {m['test_auc']:.2f}, 95% interval {interval_text(m.get('test_auc_ci'))}). {verdict}")
+        return (f"{c.evidence}, the {c.model_name} ranks a random '{esc(c.positive)}' case above a random other case "
+                f"{auc:.0%} of the time (AUC {auc:.2f}, 95% interval {interval_text(c.score_ci('auc'))}). {verdict}")
 
     def performance_section(self):
         "Display the held-out metrics beside the baseline's, then the ROC and precision-recall curves."
@@ -235,8 +249,8 @@ def _explain_section(self:BinaryReport, examples:int=5) -> dict:
     display(Markdown(f"**Reasons for individual scores.** For the {examples} highest-risk cases of the held-out split, "
                      "the inputs that pushed each score up most (exact contributions for a linear model, "
                      "integrated gradients for the network):"))
-    display(reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]]
-            .reset_index(drop=True))
+    scores = reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]]
+    display(self.with_case_ids(scores))
     try: cal = explain.calibrate(c.model, c.X_valid, c.y_valid)
     except DataError as e:
         cal = None

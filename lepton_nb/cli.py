@@ -14,11 +14,12 @@ __all__ = ['parser', 'main']
 # %% ../nbs/09_cli.ipynb #fb3eeb5a
 def _headline(s:dict) -> str:
     "A client's headline metrics in words, as its kind declares them."
+    from lepton_nb.reporting import headline_metrics
     from lepton_nb.solutions import KINDS
     m, kind = s.get("metrics") or {}, KINDS.get(s.get("kind"))
-    shown = [f"{k.replace('_', ' ')} {m[k]:,.0f}" if abs(m[k]) >= 100 else f"{k.replace('_', ' ')} {m[k]:.3f}"
-             for k in (kind.HEADLINE if kind else ()) if isinstance(m.get(k), (int, float))]
-    return ", ".join(shown + ([f"model: {m['model']}"] if "model" in m else []))
+    named = headline_metrics(m, kind.HEADLINE if kind else ())
+    shown = [f"{k} {v:,.0f}" if abs(v) >= 100 else f"{k} {v:.3f}" for k, v in named.items() if isinstance(v, (int, float))]
+    return ", ".join(shown + [f"estimated by {named['estimated by']}"] + ([f"model: {m['model']}"] if "model" in m else []))
 
 def _report(args) -> int:
     from lepton_nb.report import run_report

@@ -22,7 +22,8 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import Case, CaseReport, target_column, ModelParams
 from .tabular import LogisticRegression, MLPClassifier
-from .uncertainty import MULTICLASS as MULTICLASS_METRICS, interval_text, metric_intervals
+from .uncertainty import (MULTICLASS as MULTICLASS_METRICS, CV_FOLDS, interval_text, metric_intervals,
+                                   out_of_fold, wants_cv)
 
 # %% auto #0
 __all__ = ['MIN_CLASS_ROWS', 'MAX_CLASSES', 'TriageParams', 'multiclass_target', 'multiclass_metrics', 'MulticlassCase',
@@ -92,12 +93,10 @@ class MulticlassCase(Case):
     metrics: dict
     stages: dict = field(default_factory=dict)
 
-    @property
-    def verdict_detail(self) -> str:
-        "The held-out counts an interval rests on, for the report (escaped): rows, and rows per class."
-        counts = pd.Series(self.y_test).value_counts().reindex(self.classes, fill_value=0)
-        return (f"{len(self.y_test):,} held-out rows ("
-                + ", ".join(f"{esc(c)}: {n:,}" for c, n in counts.items()) + ")")
+    def class_counts(self, y) -> str:
+        "Rows per class of `y`, for the report (escaped)."
+        counts = pd.Series(y).value_counts().reindex(self.classes, fill_value=0)
+        return ", ".join(f"{esc(c)}: {n:,}" for c, n in counts.items())
 
     @property
     def predicted_test(self) -> np.ndarray:
@@ -126,6 +125,31 @@ def _split(X, y, params:TriageParams, seed:int) -> list:
                         "use more rows, fewer classes, or larger valid_size and test_size") from e
 
 # %% ../nbs/15_multiclass.ipynb #697812e7
+def _choose(params:TriageParams, seed:int, classes:list, X_tr, y_tr, X_va, y_va) -> tuple[pd.DataFrame, str, object]:
+    "Fit every candidate on the training rows and keep the best log loss on the choice rows: (comparison, name, model)."
+    rows, fitted = {}, {}
+    for name, model in _candidates(params, seed).items():
+        start = time.perf_counter()
+        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if isinstance(model, MLPClassifier) else {}))
+        scores = multiclass_metrics(y_va, model.predict_proba(X_va), classes, "valid_")
+        rows[name] = {"valid_macro_auc": scores["valid_macro_auc"], "valid_log_loss": scores["valid_log_loss"],
+                      "fit_seconds": time.perf_counter() - start}
+        fitted[name] = model
+    comparison = pd.DataFrame(rows).T.sort_values("valid_log_loss")
+    return comparison, comparison.index[0], fitted[comparison.index[0]]
+
+def _cross_validated(X:pd.DataFrame, y:np.ndarray, classes:list, params:TriageParams, seed:int) -> dict:
+    "The headline metrics and their intervals from out-of-fold probabilities (`cv_` keys), choice included per fold."
+    def fit_predict(X_tr, y_tr, X_va, y_va, X_out):
+        model = _choose(params, seed, classes, X_tr, y_tr, X_va, y_va)[2]
+        shares = pd.Series(y_tr).value_counts(normalize=True).reindex(classes, fill_value=0).to_numpy()
+        return model.predict_proba(X_out), np.tile(shares, (len(X_out), 1))
+    p, base = out_of_fold(fit_predict, X, y, params.valid_size, stratify=True, seed=seed)
+    codes = pd.Index(classes).get_indexer(y)
+    return {**multiclass_metrics(y, p, classes, "cv_"), **multiclass_metrics(y, base, classes, "baseline_cv_"),
+            **metric_intervals(MULTICLASS_METRICS, codes, p, base, "log_loss", strata=codes, seed=seed, split="cv"),
+            "cv_folds": CV_FOLDS}
+
 def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=None, seed:int=0,
                         exclude=(), # columns that are not inputs (ids, the fairness group)
                        ) -> MulticlassCase:
@@ -145,17 +169,7 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
                         "check drop_columns and the profile's exclusions")
     X_tr, X_va, X_te, y_tr, y_va, y_te = _split(X, y, params, seed)
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
-    rows, fitted = {}, {}
-    for name, model in _candidates(params, seed).items():
-        start = time.perf_counter()
-        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if isinstance(model, MLPClassifier) else {}))
-        scores = multiclass_metrics(y_va, model.predict_proba(X_va), classes, "valid_")
-        rows[name] = {"valid_macro_auc": scores["valid_macro_auc"], "valid_log_loss": scores["valid_log_loss"],
-                      "fit_seconds": time.perf_counter() - start}
-        fitted[name] = model
-    comparison = pd.DataFrame(rows).T.sort_values("valid_log_loss")
-    best = comparison.index[0]
-    model = fitted[best]
+    comparison, best, model = _choose(params, seed, classes, X_tr, y_tr, X_va, y_va)
     stages["train"], t = time.perf_counter() - t, time.perf_counter()
     p_va, p_te = model.predict_proba(X_va), model.predict_proba(X_te)
     baseline = DummyClassifier(strategy="prior").fit(X_tr, y_tr)
@@ -167,6 +181,8 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
                "valid_log_loss": float(comparison.loc[best, "valid_log_loss"]),
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te),
                "class_shares": {c: float(shares[c]) for c in classes}}
+    if wants_cv(y, classes=True, setting=params.cross_validate):
+        metrics.update(_cross_validated(X, y, classes, params, seed))
     stages["evaluate"] = time.perf_counter() - t
     return MulticlassCase(target=target, X_train=X_tr, X_valid=X_va, X_test=X_te, y_train=y_tr, y_valid=y_va,
                           y_test=y_te, comparison=comparison, model_name=best, model=model, classes=classes,
@@ -279,6 +295,7 @@ class MulticlassReport(CaseReport):
     NEEDS = "target (a column with 3 to 50 classes); optional group"
     TARGET, CASE = staticmethod(multiclass_target), staticmethod(run_multiclass_case)
     COMPARISON = {"valid_macro_auc": "validation macro AUC", "valid_log_loss": "validation log loss"}
+    CHOICE = "on log loss, which rewards honest probabilities"
     PERFORMANCE = {"macro_auc": "macro AUC (0.5 = chance)",
                    "accuracy": "accuracy",
                    "balanced_accuracy": "balanced accuracy",
@@ -288,28 +305,27 @@ class MulticlassReport(CaseReport):
     DRIVER_SCALE = ("log_loss_rise", "log_loss_spread", "rise in log loss when the column is shuffled")
 
     def headline(self) -> str:
-        "The held-out result in plain words, honest about the no-skill baseline."
-        m, c = self.case.metrics, self.case
-        diff = m.get("log_loss_difference_ci", [None, None])
-        losses = (f"(log loss {m['baseline_test_log_loss']:.3f} against the model's {m['test_log_loss']:.3f}, "
-                  f"95% interval {interval_text(m.get('test_log_loss_ci'), '{:.3f}')})")
+        "The headline result in plain words, honest about the no-skill baseline."
+        c = self.case
+        diff = c.difference_ci
+        losses = (f"(log loss {c.score('log_loss', baseline=True):.3f} against the model's {c.score('log_loss'):.3f}, "
+                  f"95% interval {interval_text(c.score_ci('log_loss'), '{:.3f}')})")
         baseline = f"the no-skill baseline, which gives every row the classes' shares {losses}"
         verdict = self.verdict(diff, False, baseline, "the model's log loss minus the baseline's",
                                interval_text(diff, "{:.3f}"), "used to sort cases")
-        return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} sorts "
-                f"{code(c.target)} into {len(c.classes)} classes: it names the right class "
-                f"{m['test_accuracy']:.0%} of the time (balanced over "
-                f"classes {m['test_balanced_accuracy']:.0%}), and ranks a row of a class above rows of other classes "
-                f"{m['test_macro_auc']:.0%} of the time on average (macro AUC {m['test_macro_auc']:.2f}, 95% interval "
-                f"{interval_text(m.get('test_macro_auc_ci'))}). {verdict}")
+        return (f"{c.evidence}, the {esc(c.model_name)} sorts {code(c.target)} into {len(c.classes)} classes: it names "
+                f"the right class {c.score('accuracy'):.0%} of the time (balanced over classes "
+                f"{c.score('balanced_accuracy'):.0%}), and ranks a row of a class above rows of other classes "
+                f"{c.score('macro_auc'):.0%} of the time on average (macro AUC {c.score('macro_auc'):.2f}, 95% interval "
+                f"{interval_text(c.score_ci('macro_auc'))}). {verdict}")
 
     def reasons_table(self, examples:int=5) -> pd.DataFrame:
-        "For the most confident held-out rows: the predicted class, its probability and the top reasons toward it."
+        "For the most confident held-out rows (with their ids): the predicted class, its probability, the top reasons."
         c = self.case
         self.baseline = baseline_inputs(c.model, c.X_train)
         top = np.argsort(-c.proba_test.max(axis=1))[:examples]
         reasons = multiclass_reasons(c.model, c.X_test.iloc[top], self.baseline, c.classes)
-        return reasons.assign(probability=c.proba_test[top].max(axis=1).round(3)).reset_index(drop=True)
+        return self.with_case_ids(reasons.assign(probability=c.proba_test[top].max(axis=1).round(3)))
 
     def bundle_details(self) -> dict:
         "The client's class names, in the model's order."

@@ -23,7 +23,8 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import Case, CaseReport, target_column, ModelParams, Probability
 from .tabular import LinearRegression, MLPRegressor
-from .uncertainty import REGRESSION as REGRESSION_METRICS, interval_text, metric_intervals
+from .uncertainty import (REGRESSION as REGRESSION_METRICS, CV_FOLDS, interval_text, metric_intervals,
+                                   out_of_fold, wants_cv)
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'ValueEstimateParams', 'regression_target', 'regression_metrics', 'wants_log_target', 'interval_offsets',
@@ -111,11 +112,6 @@ class RegressionCase(Case):
     metrics: dict
     stages: dict = field(default_factory=dict)
 
-    @property
-    def verdict_detail(self) -> str:
-        "The held-out counts an interval rests on, for the report."
-        return f"{len(self.y_test):,} held-out rows"
-
     def predict(self, X:pd.DataFrame) -> np.ndarray:
         "The chosen model's predictions for `X`, in the target's units."
         return _to_target(self.model.predict(X), self.log_target)
@@ -133,6 +129,32 @@ def _candidates(params:ValueEstimateParams, seed:int) -> dict:
                                         max_iter=params.max_epochs, random_state=seed)}
     names = {"linear": "linear regression (ridge)", "mlp": "neural network (MLP)"}
     return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
+
+def _choose(params:ValueEstimateParams, seed:int, log:bool, X_tr, y_tr, X_va, y_va) -> tuple[pd.DataFrame, str, object]:
+    "Fit every candidate (on log(1 + y) when `log`) and keep the best RMSE on the choice rows: (comparison, name, model)."
+    to_model = np.log1p if log else np.asarray
+    rows, fitted = {}, {}
+    for name, model in _candidates(params, seed).items():
+        start = time.perf_counter()
+        model.fit(X_tr, to_model(y_tr),
+                  **({"validation_data": (X_va, to_model(y_va))} if isinstance(model, MLPRegressor) else {}))
+        p = _to_target(model.predict(X_va), log)
+        rows[name] = {"valid_rmse": root_mean_squared_error(y_va, p), "valid_mae": mean_absolute_error(y_va, p),
+                      "fit_seconds": time.perf_counter() - start}
+        fitted[name] = model
+    comparison = pd.DataFrame(rows).T.sort_values("valid_rmse")
+    return comparison, comparison.index[0], fitted[comparison.index[0]]
+
+def _cross_validated(X:pd.DataFrame, y:np.ndarray, params:ValueEstimateParams, seed:int) -> dict:
+    "The headline metrics and their intervals from out-of-fold estimates (`cv_` keys); scale and choice per fold."
+    def fit_predict(X_tr, y_tr, X_va, y_va, X_out):
+        log = wants_log_target(y_tr) if params.log_target == "auto" else bool(params.log_target)
+        model = _choose(params, seed, log, X_tr, y_tr, X_va, y_va)[2]
+        return _to_target(model.predict(X_out), log), np.full(len(X_out), np.median(y_tr))
+    p, base = out_of_fold(fit_predict, X, y, params.valid_size, seed=seed)
+    present = {k: v for k, v in REGRESSION_METRICS.items() if f"cv_{k}" in regression_metrics(y, p, "cv_")}
+    return {**regression_metrics(y, p, "cv_"), **regression_metrics(y, base, "baseline_cv_"),
+            **metric_intervals(present, y, p, base, "rmse", seed=seed, split="cv"), "cv_folds": CV_FOLDS}
 
 def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|None=None, seed:int=0,
                         exclude=()) -> RegressionCase:
@@ -154,18 +176,7 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
                                               f"{int((y < 0).sum())}", "set log_target: false (or 'auto')")
     to_model = np.log1p if log else np.asarray
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
-    rows, fitted = {}, {}
-    for name, model in _candidates(params, seed).items():
-        start = time.perf_counter()
-        model.fit(X_tr, to_model(y_tr),
-                  **({"validation_data": (X_va, to_model(y_va))} if isinstance(model, MLPRegressor) else {}))
-        p = _to_target(model.predict(X_va), log)
-        rows[name] = {"valid_rmse": root_mean_squared_error(y_va, p), "valid_mae": mean_absolute_error(y_va, p),
-                      "fit_seconds": time.perf_counter() - start}
-        fitted[name] = model
-    comparison = pd.DataFrame(rows).T.sort_values("valid_rmse")
-    best = comparison.index[0]
-    model = fitted[best]
+    comparison, best, model = _choose(params, seed, log, X_tr, y_tr, X_va, y_va)
     stages["train"], t = time.perf_counter() - t, time.perf_counter()
     raw_va, raw_te = model.predict(X_va), model.predict(X_te)
     offsets = interval_offsets(to_model(y_va) - raw_va, params.interval)
@@ -180,6 +191,7 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
                **regression_metrics(y_te, base_te, "baseline_test_"),
                "valid_rmse": float(comparison.loc[best, "valid_rmse"]), "n_train": len(y_tr), "n_valid": len(y_va),
                "n_test": len(y_te), "log_target": log}
+    if wants_cv(y, classes=False, setting=params.cross_validate): metrics.update(_cross_validated(X, y, params, seed))
     stages["evaluate"] = time.perf_counter() - t
     return RegressionCase(target=target, X_train=X_tr, X_valid=X_va, X_test=X_te, y_train=y_tr, y_valid=y_va,
                           y_test=y_te, comparison=comparison, model_name=best, model=model, log_target=log,
@@ -257,6 +269,7 @@ class RegressionReport(CaseReport):
     NEEDS = "target (a numeric column); optional group"
     TARGET, CASE = staticmethod(regression_target), staticmethod(run_regression_case)
     COMPARISON = {"valid_rmse": "validation RMSE", "valid_mae": "validation MAE"}
+    CHOICE = "on RMSE; the same rows set the width of the prediction ranges"
     PERFORMANCE = {"mae": "mean absolute error",
                    "rmse": "root mean squared error",
                    "r2": "R² (share of variation explained)",
@@ -266,18 +279,16 @@ class RegressionReport(CaseReport):
     DRIVER_SCALE = ("rmse_rise", "spread", "rise in RMSE when the column is shuffled")
 
     def headline(self) -> str:
-        "The held-out result in one plain sentence, honest about the baseline."
-        m, c = self.case.metrics, self.case
-        diff, median = m.get("rmse_difference_ci", [None, None]), f"typical error {_amount(m['baseline_test_mae'])}"
+        "The headline result in one plain sentence, honest about the baseline."
+        c = self.case
+        diff, median = c.difference_ci, f"typical error {_amount(c.score('mae', baseline=True))}"
         ends = interval_text(diff, "{:,.0f}" if _finite(diff) and np.max(np.abs(diff)) >= 100 else "{:.3g}")
-        mae_ci = "–".join(map(_amount, m["test_mae_ci"])) if _finite(m.get("test_mae_ci")) else "not available"
+        mae_ci = "–".join(map(_amount, c.score_ci("mae"))) if _finite(c.score_ci("mae")) else "not available"
         verdict = self.verdict(diff, False, f"guessing the median for everyone ({median})",
                                "the model's RMSE minus the median's", ends, "relied on")
-        return (f"On {m['n_test']:,} held-out rows the model never saw, the {esc(c.model_name)} estimates "
-                f"{code(c.target)} with a typical (mean absolute) error of {_amount(m['test_mae'])} "
-                f"(95% interval {mae_ci}) "
-                f"and explains {m['test_r2']:.0%} of its variation (R² {m['test_r2']:.2f}, "
-                f"95% interval {interval_text(m.get('test_r2_ci'))}). {verdict}")
+        return (f"{c.evidence}, the {esc(c.model_name)} estimates {code(c.target)} with a typical (mean absolute) error "
+                f"of {_amount(c.score('mae'))} (95% interval {mae_ci}) and explains {c.score('r2'):.0%} of its variation "
+                f"(R² {c.score('r2'):.2f}, 95% interval {interval_text(c.score_ci('r2'))}). {verdict}")
 
     def interval_sentence(self) -> str:
         "What the prediction interval means, and how often it held on the held-out rows."
@@ -302,7 +313,7 @@ class RegressionReport(CaseReport):
         top = np.argsort(-c.pred_test)[:examples]
         rows = c.X_test.iloc[top]
         reasons = reason_codes(attributions(c.model, rows, self.baseline), X=rows)
-        return reasons.assign(estimate=c.pred_test[top].round(0)).reset_index(drop=True)
+        return self.with_case_ids(reasons.assign(estimate=c.pred_test[top].round(0)))
 
     def bundle_details(self) -> dict:
         "The target's scale and the interval offsets, for the bundle's values and ranges."

@@ -17,6 +17,7 @@ from .core import ConfigError, LeptonError, progress
 from .data import file_sha256
 from .records import RECORD_MIME, jsonable, read_records
 from .render import page
+from .reporting import headline_metrics
 from .solutions import KINDS, check_data, load_config
 
 # %% auto #0
@@ -372,7 +373,8 @@ def report_all(folder="reports/customers", out_dir="reports/_build", workers:int
 
 # %% ../nbs/08_report.ipynb #73e55e68
 def _cell(value) -> str:
-    "A metric as a table cell: three decimals for scores, whole numbers with separators for amounts."
+    "A metric as a table cell: three decimals for scores, whole numbers with separators for amounts, words escaped."
+    if isinstance(value, str): return f"<td>{html.escape(value)}</td>"
     if not isinstance(value, (int, float)) or isinstance(value, bool): return "<td></td>"
     return f"<td>{value:,.0f}</td>" if abs(value) >= 100 else f"<td>{value:.3f}</td>"
 
@@ -387,7 +389,7 @@ def _index_row(s:dict, out_dir:Path, headline:tuple) -> str:
               else f'<span class="failed">failed</span><pre>{html.escape(s.get("error") or "")}</pre>')
     return (f"<tr><td>{html.escape(str(s['customer']))}</td><td>{html.escape(str(s.get('name') or ''))}</td>"
             f"<td>{html.escape(str(s.get('solution') or ''))}</td><td>{status}</td>"
-            f"{''.join(_cell(m.get(k)) for k in headline)}<td>{link}</td></tr>")
+            f"{''.join(_cell(v) for v in headline_metrics(m, headline).values()) if m else ''}<td>{link}</td></tr>")
 
 def write_index(out_dir:Path, summaries:list[dict]) -> Path:
     "DIR/index.html: one table per kind, each client with its status, the kind's headline metrics and a link."
@@ -396,7 +398,8 @@ def write_index(out_dir:Path, summaries:list[dict]) -> Path:
         rows = [s for s in summaries if s.get("kind") == kind]
         if not rows: continue
         headline = KINDS[kind].HEADLINE if kind else ()
-        head = "".join(f"<th>{h}</th>" for h in ("customer", "name", "solution", "status", *headline, ""))
+        names = headline_metrics({}, headline) if kind else {}
+        head = "".join(f"<th>{h}</th>" for h in ("customer", "name", "solution", "status", *names, ""))
         title = f"{kind} solutions" if kind else "Configs that could not be run"
         body = "".join(_index_row(s, out_dir, headline) for s in rows)
         sections.append(f"<h2>{html.escape(title)}</h2><table><tr>{head}</tr>{body}</table>")
@@ -405,6 +408,7 @@ def write_index(out_dir:Path, summaries:list[dict]) -> Path:
     meta = datetime.now(timezone.utc).strftime("Generated %d %B %Y %H:%M UTC")
     path = Path(out_dir) / "index.html"
     path.write_text(page("lepton_nb client reports", "lepton_nb", body, meta,
-                         "Metrics are on each client's held-out test split."),
+                         "Metrics are on each client's held-out test split, or cross-validated for a small table "
+                         "(see 'estimated by')."),
                     encoding="utf-8")
     return path

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from typing import Annotated, ClassVar
+from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import ClientConfig, ClientData, LoadedConfig, check_config, load_client_data, read_config
 from .core import ConfigError, DataError
@@ -20,7 +20,8 @@ from .render import code, esc, for_clients
 from .uncertainty import beats
 
 # %% auto #0
-__all__ = ['Probability', 'ColumnName', 'Word', 'ReportSections', 'Case', 'target_column', 'Words', 'ModelParams', 'CaseReport']
+__all__ = ['Probability', 'ColumnName', 'Word', 'ReportSections', 'Case', 'headline_metrics', 'target_column', 'Words',
+           'ModelParams', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -82,9 +83,25 @@ class ReportSections:
                 f"The model should not be {use} on this evidence.**")
 
     def summary(self) -> None:
-        "Display the held-out result in plain words (the kind's `headline`)."
+        "Display the headline result in plain words (the kind's `headline`) and, for a small table, the caution."
         from IPython.display import Markdown, display
         display(Markdown(self.headline()))
+        self.caution()
+
+    def choice_section(self, also:str="") -> pd.DataFrame:
+        "Display how the rows were split and what chose the model (`also`: what else the choice rows set); the candidates."
+        p, c = self.cfg.params, self.case
+        classes = ", keeping each class's share," if c.class_counts(c.y_test) else ""
+        text = (f"The {{subjects}} were split at random{classes}: {1 - p.valid_size - p.test_size:.0%} to train the "
+                f"candidate models, {p.valid_size:.0%} to choose between them ({self.CHOICE}{'; ' + also if also else ''}), and "
+                f"{p.test_size:.0%} held back to measure the result. The held-back {{subjects}} played no part in any choice.")
+        if c.split == "cv":
+            folds = c.metrics["cv_folds"]
+            text += (f" Because the table is small, the headline figures are also {folds}-fold cross-validated: the split, "
+                     f"the fits and the choice are repeated {folds} times, each time holding out one of {folds} equal parts of "
+                     "the rows, which the model chosen that time then predicts.")
+        self.say(text)
+        return self.comparison_table()
 
     def comparison_table(self) -> pd.DataFrame:
         "The candidate models with their validation scores; the chosen one first."
@@ -93,19 +110,49 @@ class ReportSections:
         return t.round(3)
 
     def performance_table(self) -> pd.DataFrame:
-        "Held-out metrics of the chosen model and its baseline's, each with its 95% bootstrap interval when measured."
-        m = self.case.metrics
-        names = {k: v for k, v in self.PERFORMANCE.items() if f"test_{k}" in m}
-        def ends(key):
-            ci = m.get(key)
+        "Headline metrics of the chosen model and its baseline, each with its 95% bootstrap interval when measured."
+        c, m = self.case, self.case.metrics
+        names = {k: v for k, v in self.PERFORMANCE.items() if f"{c.split}_{k}" in m}
+        def ends(ci):
             if ci is None or None in ci or not np.isfinite(ci).all(): return "not available"
             return "–".join(f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" for v in ci)
-        table = {self.case.model_name: [round(m[f"test_{k}"], 3) for k in names]}
-        if any(f"test_{k}_ci" in m for k in names): table["95% interval"] = [ends(f"test_{k}_ci") for k in names]
-        table[self.BASELINE] = [round(m[f"baseline_test_{k}"], 3) for k in names]
-        if any(f"baseline_test_{k}_ci" in m for k in names):
-            table["baseline's 95% interval"] = [ends(f"baseline_test_{k}_ci") for k in names]
+        label = f" ({m['cv_folds']}-fold cross-validated)" if c.split == "cv" else ""
+        table = {f"{c.model_name}{label}": [round(c.score(k), 3) for k in names]}
+        if any(c.score_ci(k) is not None for k in names): table["95% interval"] = [ends(c.score_ci(k)) for k in names]
+        table[f"{self.BASELINE}{label}"] = [round(c.score(k, baseline=True), 3) for k in names]
+        if any(c.score_ci(k, baseline=True) is not None for k in names):
+            table["baseline's 95% interval"] = [ends(c.score_ci(k, baseline=True)) for k in names]
+        if c.split == "cv": table[f"one held-out split ({len(c.y_test):,} rows)"] = [round(m[f"test_{k}"], 3) for k in names]
         return pd.DataFrame(table, index=list(names.values()))
+
+    def caution(self) -> None:
+        "Display, for a small table, why its figures are cross-validated and how to read them; nothing otherwise."
+        from IPython.display import Markdown, display
+        c = self.case
+        if c.split != "cv": return
+        counts = f" ({c.class_counts(c.y_evaluated)})" if c.class_counts(c.y_evaluated) else ""
+        display(Markdown(f"> **A small table.** With {len(c.y_evaluated):,} rows{counts}, one held-out "
+                         f"split would leave only {len(c.y_test):,} rows to measure the model on. The headline figures "
+                         f"are therefore {c.metrics['cv_folds']}-fold cross-validated: each row is predicted by a model "
+                         "trained and chosen without it, so every row counts. The figures and tables further down "
+                         "show the one held-out split and are less certain than on a larger table; "
+                         "read their intervals and counts."))
+
+    def key_column(self) -> str|None:
+        "The client's key column: a declared key in the modelling table, else a column the profile took for an id."
+        frame = self.data.frame
+        declared = [c for cols in self.cfg.data.keys.values() for c in cols if c in frame]
+        found = [c for c, why in self.profile.excluded.items() if why == "looks like an identifier"]
+        return next(iter(declared + found), None)
+
+    def with_case_ids(self, rows:pd.DataFrame) -> pd.DataFrame:
+        "`rows` (indexed like the modelling table) indexed by row number, the client's key first (masked if personal)."
+        key, index = self.key_column(), rows.index
+        ids = {"row": [f"{i + 1:,}" if isinstance(i, (int, np.integer)) else str(i) for i in index]}
+        if key is not None:
+            ids[key] = (["[masked]"] * len(index) if key in self.profile.pii
+                        else self.data.frame.loc[index, key].astype(str).to_list())
+        return pd.concat([pd.DataFrame(ids, index=index), rows], axis=1).set_index("row")
 
     def drivers(self) -> pd.DataFrame:
         "Permutation importance of each input column on the test split (computed once)."
@@ -157,11 +204,61 @@ class Case:
     model: object
     MAIN: ClassVar[tuple[str, bool]] = ("", True)  # the metric the verdict compares, and whether higher is better
 
+    ROWS: ClassVar[str] = "rows"  # what the headline calls the held-out rows
+
+    @property
+    def split(self) -> str:
+        "'cv' when the headline metrics are cross-validated (a small table), else 'test' (one held-out split)."
+        return "cv" if "cv_folds" in self.metrics else "test"
+
+    @property
+    def y_evaluated(self) -> np.ndarray:
+        "The true values the headline metrics rest on: every row when cross-validated, else the held-out split."
+        return np.concatenate([self.y_train, self.y_valid, self.y_test]) if self.split == "cv" else self.y_test
+
+    def score(self, name:str, baseline:bool=False) -> float:
+        "The headline estimate of metric `name` (cross-validated or held-out), of the model or its baseline."
+        return self.metrics[f"{'baseline_' if baseline else ''}{self.split}_{name}"]
+
+    def score_ci(self, name:str, baseline:bool=False) -> list|None:
+        "The 95% interval of `score(name)`, or None when it was not measured."
+        return self.metrics.get(f"{'baseline_' if baseline else ''}{self.split}_{name}_ci")
+
+    @property
+    def difference_ci(self) -> list:
+        "The 95% interval of the main metric minus the baseline's, on the headline estimate."
+        name = self.MAIN[0]
+        return self.metrics.get(f"{name}_difference_ci" if self.split == "test" else f"{name}_cv_difference_ci",
+                                [None, None])
+
+    def class_counts(self, y) -> str:
+        "The counts per class of `y` in words, for kinds with classes (escaped); empty otherwise."
+        return ""
+
+    @property
+    def verdict_detail(self) -> str:
+        "The counts the headline rests on, for the report: rows, and per class where the kind has classes."
+        y, counts = self.y_evaluated, self.class_counts(self.y_evaluated)
+        how = "cross-validated" if self.split == "cv" else "held-out"
+        return f"{len(y):,} {how} {self.ROWS}" + (f" ({counts})" if counts else "")
+
+    @property
+    def evidence(self) -> str:
+        "Where the headline figures come from, as the start of a sentence."
+        if self.split == "test": return f"On {len(self.y_test):,} held-out {self.ROWS} the model never saw"
+        return (f"Cross-validated over all {len(self.y_evaluated):,} {self.ROWS} ({self.metrics['cv_folds']} folds, "
+                "each predicted by a model fitted and chosen without it)")
+
     @property
     def beats_baseline(self) -> bool:
         "True only when the 95% bootstrap interval of the main metric minus the baseline's lies on the model's side of zero."
-        name, higher_is_better = self.MAIN
-        return beats(self.metrics.get(f"{name}_difference_ci", [None, None]), higher_is_better=higher_is_better)
+        return beats(self.difference_ci, higher_is_better=self.MAIN[1])
+
+def headline_metrics(metrics:dict, keys) -> dict:
+    "A kind's HEADLINE metrics by plain name ('test_auc' → 'auc'), cross-validated where the report's headline is."
+    cv = "cv_folds" in metrics
+    out = {k.replace("test_", "").replace("_", " "): metrics.get(k.replace("test_", "cv_") if cv else k) for k in keys}
+    return {**out, "estimated by": f"{metrics['cv_folds']}-fold cross-validation" if cv else "held-out split"}
 
 def target_column(df:pd.DataFrame, target:str, gaps:bool=False) -> pd.Series:
     "The target column, or a DataError when it is missing (naming the columns there are) or, unless `gaps`, has gaps."
@@ -202,6 +299,9 @@ class ModelParams(BaseModel):
     test_size: float = Field(0.2, gt=0, lt=0.5, description="share of rows held out for the reported metrics")
     drop_columns: list[ColumnName] = Field([], max_length=1000, description="input columns to leave out of the model")
     permutation_repeats: int = Field(5, ge=1, le=50, description="repeats of the permutation importance")
+    cross_validate: Literal["auto"]|bool = Field(
+        "auto", description="headline figures by 5-fold cross-validation; 'auto': for small tables (under 100 rows of "
+        "the rarest class, or under 500 rows of values)")
 
     @model_validator(mode="before")
     @classmethod
@@ -232,6 +332,7 @@ class CaseReport(ReportSections):
     COMPARISON: dict[str, str] = {}  # the case's validation columns -> their names in the comparison table
     PERFORMANCE: dict[str, str] = {}  # metric (without test_) -> its name in the performance table
     BASELINE: str = "no-skill baseline"  # what the baseline is called in the performance table
+    CHOICE: str = "on the validation score"  # what chooses between the candidates, in words
     TARGET = None  # (frame, target column) -> the target checked the kind's way, or a DataError
     CASE = None  # (frame, target, params, seed, exclude=...) -> the kind's fitted and evaluated case
     DRIVERS = None  # permutation importance for the kind: (model, X, y, n_repeats, random_state) -> DataFrame

@@ -18,7 +18,8 @@ from .preprocess import Preprocessor
 from . import train
 
 # %% auto #0
-__all__ = ['MLPClassifier', 'LogisticRegression', 'MLPRegressor', 'LinearRegression']
+__all__ = ['MAX_TREE_LEVELS', 'MLPClassifier', 'LogisticRegression', 'MLPRegressor', 'LinearRegression', 'BoostedTreesClassifier',
+           'BoostedTreesRegressor']
 
 # %% ../nbs/05_tabular.ipynb #f603bc29
 class _Network(BaseEstimator):
@@ -237,3 +238,61 @@ class LinearRegression(_Regressor):
         check_is_fitted(self, "coefs_")
         coef = self.coefs_[0] * self.y_scale_
         return coef[:, 0] if np.ndim(self.y_mean_) == 0 else coef.T
+
+# %% ../nbs/05_tabular.ipynb #b5731266
+MAX_TREE_LEVELS = 250  # native categories per column (HistGradientBoosting allows at most max_bins = 255)
+
+def _tree_columns(X:pd.DataFrame) -> dict:
+    "Per training column: 'number', 'date', or the list of its commonest levels (a native category)."
+    out = {}
+    for col in X.columns:
+        s = X[col]
+        if pd.api.types.is_datetime64_any_dtype(s): out[col] = "date"
+        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s): out[col] = "number"
+        else: out[col] = s.dropna().astype(str).value_counts().index[:MAX_TREE_LEVELS].to_list()
+    return out
+
+def _tree_frame(X:pd.DataFrame, columns:dict) -> pd.DataFrame:
+    "`X` as the trees read it: numbers as floats, dates as day numbers, levels as categories of the training levels."
+    out = {}
+    for col, spec in columns.items():
+        s = X[col]
+        if spec == "number": out[col] = pd.to_numeric(s, errors="coerce").astype(float)
+        elif spec == "date": out[col] = pd.to_datetime(s, errors="coerce").astype("int64").where(s.notna()) / 86_400e9
+        else:
+            s = s.astype(object)
+            out[col] = pd.Categorical(s.where(s.isna(), s.astype(str)), categories=spec)
+    return pd.DataFrame(out, index=X.index)
+
+class _BoostedTrees(BaseEstimator):
+    "scikit-learn's HistGradientBoosting on a client frame, early-stopped on `validation_data`."
+    def __init__(self, learning_rate:float=0.1, max_iter:int=1000, class_weight=None, random_state:int=0):
+        self.learning_rate, self.max_iter, self.class_weight, self.random_state = (learning_rate, max_iter,
+                                                                                 class_weight, random_state)
+
+    def fit(self, X:pd.DataFrame, y, validation_data=None):
+        self.columns_ = _tree_columns(X)
+        options = dict(learning_rate=self.learning_rate, max_iter=self.max_iter, categorical_features="from_dtype",
+                       random_state=self.random_state, early_stopping=validation_data is not None, n_iter_no_change=20)
+        if self.class_weight is not None: options["class_weight"] = self.class_weight
+        self.model_ = self._MODEL(**options)
+        extra = {}
+        if validation_data is not None:
+            extra = {"X_val": _tree_frame(validation_data[0], self.columns_), "y_val": np.asarray(validation_data[1])}
+        self.model_.fit(_tree_frame(X, self.columns_), np.asarray(y), **extra)
+        return self
+
+class BoostedTreesClassifier(ClassifierMixin, _BoostedTrees):
+    "scikit-learn's HistGradientBoostingClassifier on a client frame (a reference, see above)."
+    from sklearn.ensemble import HistGradientBoostingClassifier as _MODEL
+    @property
+    def classes_(self): return self.model_.classes_
+    def predict_proba(self, X): return self.model_.predict_proba(_tree_frame(X, self.columns_))
+    def predict(self, X): return self.model_.predict(_tree_frame(X, self.columns_))
+
+class BoostedTreesRegressor(RegressorMixin, _BoostedTrees):
+    "scikit-learn's HistGradientBoostingRegressor on a client frame (a reference, see above)."
+    from sklearn.ensemble import HistGradientBoostingRegressor as _MODEL
+    def __init__(self, learning_rate:float=0.1, max_iter:int=1000, random_state:int=0):
+        super().__init__(learning_rate, max_iter, None, random_state)
+    def predict(self, X): return self.model_.predict(_tree_frame(X, self.columns_))

@@ -12,8 +12,9 @@ from sklearn.metrics import (accuracy_score, average_precision_score, balanced_a
                              roc_auc_score, root_mean_squared_error)
 
 # %% auto #0
-__all__ = ['BINARY', 'MULTICLASS', 'REGRESSION', 'MIN_STRATUM', 'MIN_ROWS', 'resample_counts', 'Metric', 'Interval',
-           'bootstrap_ci', 'difference_ci', 'metric_intervals', 'beats', 'interval_text']
+__all__ = ['BINARY', 'MULTICLASS', 'REGRESSION', 'MIN_STRATUM', 'MIN_ROWS', 'CV_FOLDS', 'COMFORTABLE_CLASS_ROWS',
+           'COMFORTABLE_ROWS', 'resample_counts', 'Metric', 'Interval', 'bootstrap_ci', 'difference_ci',
+           'metric_intervals', 'beats', 'interval_text', 'wants_cv', 'out_of_fold']
 
 # %% ../nbs/20_uncertainty.ipynb #92212e74
 def resample_counts(n:int, # rows in the held-out split
@@ -193,16 +194,19 @@ def difference_ci(metric:Metric|Callable, y_true, scores_model, scores_base, n_b
 def metric_intervals(metrics:dict[str, Metric], # the kind's metrics, by name
                      y_true, scores_model, scores_base,
                      main:str, # the metric whose difference decides the verdict
-                     strata=None, n_boot:int=1000, level:float=0.95, seed:int=0) -> dict:
-    "`test_<m>_ci`, `baseline_test_<m>_ci` and `<main>_difference_ci` as [low, high] lists for metrics.json."
+                     strata=None, n_boot:int=1000, level:float=0.95, seed:int=0,
+                     split:str="test", # "test" for one held-out split, "cv" for out-of-fold predictions
+                    ) -> dict:
+    "`<split>_<m>_ci`, `baseline_<split>_<m>_ci` and `<main>_difference_ci` (`<main>_cv_difference_ci`) as lists."
     y, sm, sb = np.asarray(y_true), np.asarray(scores_model, float), np.asarray(scores_base, float)
     W, few = resample_counts(len(y), n_boot, strata, seed), _too_few(len(y), strata, MIN_STRATUM)
     out, values = {}, {}
     for name, m in metrics.items():
         values[name] = _values(m, y, sm, W), _values(m, y, sb, W)
-        out[f"test_{name}_ci"] = list(_interval(values[name][0], level, few))
-        out[f"baseline_test_{name}_ci"] = list(_interval(values[name][1], level, few))
-    out[f"{main}_difference_ci"] = list(_interval(values[main][0] - values[main][1], level, few))
+        out[f"{split}_{name}_ci"] = list(_interval(values[name][0], level, few))
+        out[f"baseline_{split}_{name}_ci"] = list(_interval(values[name][1], level, few))
+    difference = f"{main}_difference_ci" if split == "test" else f"{main}_{split}_difference_ci"
+    out[difference] = list(_interval(values[main][0] - values[main][1], level, few))
     return out
 
 # %% ../nbs/20_uncertainty.ipynb #3c33dab6
@@ -217,3 +221,32 @@ def interval_text(ci, fmt:str="{:.2f}") -> str:
     low, high = (np.nan, np.nan) if ci is None else ci
     if low is None or high is None or not (np.isfinite(low) and np.isfinite(high)): return "not available"
     return f"{fmt.format(low)}–{fmt.format(high)}"
+
+# %% ../nbs/20_uncertainty.ipynb #c11d1e5f
+CV_FOLDS = 5  # folds of the cross-validated estimate
+COMFORTABLE_CLASS_ROWS = 100  # rows of the rarest class from which one held-out split is enough (~20 in it)
+COMFORTABLE_ROWS = 500  # rows from which one held-out split is enough for values (~100 in it)
+
+def wants_cv(y, classes:bool, setting="auto") -> bool:
+    "Whether a table is small enough for cross-validated headline figures; `setting` True/False overrides 'auto'."
+    if setting != "auto": return bool(setting)
+    if classes: return bool(np.unique(np.asarray(y).astype(str), return_counts=True)[1].min() < COMFORTABLE_CLASS_ROWS)
+    return len(y) < COMFORTABLE_ROWS
+
+def out_of_fold(fit_predict:Callable, # (X_train, y_train, X_valid, y_valid, X_out) -> (model's, baseline's) for X_out
+                X, y,
+                valid_size:float=0.2, # share of all rows that chooses the model within each fold
+                stratify:bool=False, # keep each class's share in the folds and the inner split
+                folds:int=CV_FOLDS, seed:int=0) -> tuple[np.ndarray, np.ndarray]:
+    "Out-of-fold predictions of the model and of the baseline: each row predicted by a fit and choice without it."
+    from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
+    splitter = (StratifiedKFold if stratify else KFold)(folds, shuffle=True, random_state=seed)
+    y = np.asarray(y)
+    model_out, base_out = None, None
+    for dev, out in splitter.split(np.zeros(len(y)), y):
+        X_tr, X_va, y_tr, y_va = train_test_split(X.iloc[dev], y[dev], test_size=valid_size / (1 - 1 / folds),
+                                                  stratify=y[dev] if stratify else None, random_state=seed)
+        p, b = (np.asarray(v, float) for v in fit_predict(X_tr, y_tr, X_va, y_va, X.iloc[out]))
+        if model_out is None: model_out, base_out = np.empty((len(y), *p.shape[1:])), np.empty((len(y), *b.shape[1:]))
+        model_out[out], base_out[out] = p, b
+    return model_out, base_out

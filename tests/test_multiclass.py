@@ -93,4 +93,4 @@ def test_case_errors(liver):
     assert TriageParams.__doc__.startswith("triage: ")
     assert set(TriageParams().model_dump()) == {
         "models", "hidden_layer_sizes", "max_epochs", "class_weight", "valid_size", "test_size", "drop_columns",
-        "permutation_repeats"}
+        "permutation_repeats", "cross_validate"}

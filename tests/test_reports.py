@@ -34,7 +34,10 @@ def test_demo_metrics_are_held_out_and_in_their_band(demo, customer):
     assert metrics["n_test"] > 0 and metrics["n_train"] > metrics["n_test"]
     honest = {"demo-pharma": False}.get(customer, True)  # the liver data carry little signal: the report says so
     assert metrics["beats_baseline"] is honest
-    for key in (k for k in metrics if k.startswith(("test_", "baseline_test_")) and not k.endswith("_ci")):
+    small = {"demo-pharma": True}.get(customer, False)  # 30 'severe' compounds: headline figures cross-validated
+    assert ("cv_folds" in metrics) is small
+    prefixes = ("test_", "baseline_test_", "cv_", "baseline_cv_")
+    for key in (k for k in metrics if k.startswith(prefixes) and not k.endswith("_ci") and k != "cv_folds"):
         low, high = metrics[f"{key}_ci"]
         assert low - 1e-9 <= metrics[key] <= high + 1e-9, f"{customer}: {key} {metrics[key]} outside its interval [{low}, {high}]"
 
@@ -80,11 +83,22 @@ def test_executed_notebook_manifest_and_model(demo, demo_customers):
     assert p.shape == (5, 2) and ((p >= 0) & (p <= 1)).all()
 
 
-def test_demo_bank_is_built_from_three_cleaned_sources(demo):
+def test_demo_bank_is_built_from_three_cleaned_sources(demo, demo_customers):
     page = (demo / "demo-bank" / "report.html").read_text()
     for text in ("built from 3 sources", "drop_duplicates", "coerce", "normalize", "Left out of the model", "Personal data",
                  "Reasons for individual scores", "Recalibration", "Groups compared", "How the top drivers move the risk"):
         assert text in page, text
+    reasons = _table_after(page, "Reasons for individual scores")
+    assert "<th>row</th>" in reasons and ">client_id</th>" in reasons, "each reason row names its case: row and key"
+    ids = set(pd.read_csv(demo_customers / "demo-bank-data" / "applications.csv").client_id.astype(str))
+    shown = re.findall(r"<td>(\d{6})</td>", reasons)
+    assert len(shown) == 5 and set(shown) <= ids, "the client's own ids, one per row"
+
+
+def _table_after(page, marker):
+    "The HTML of the first table after `marker` in `page`."
+    start = page.index("<table", page.index(marker))
+    return page[start:page.index("</table>", start)]
 
 
 def test_planted_personal_data_never_reaches_any_output(demo, demo_customers):
@@ -103,8 +117,9 @@ def test_index_lists_every_client_in_a_table_per_kind(demo):
     for customer in BANDS:
         assert f'href="{customer}/report.html"' in page
     assert "5 of 5 reports succeeded" in page
-    for kind, metric in (("binary", "test_auc"), ("multiclass", "test_macro_auc"), ("regression", "test_r2")):
+    for kind, metric in (("binary", "auc"), ("multiclass", "macro auc"), ("regression", "r2")):
         assert f"<h2>{kind} solutions</h2>" in page and f"<th>{metric}</th>" in page
+    assert page.count("<th>estimated by</th>") == 3 and "<td>5-fold cross-validation</td>" in page  # demo-pharma
     summary = json.loads((demo / "summary.json").read_text())
     assert [s["status"] for s in summary] == ["ok"] * 5
 
@@ -126,6 +141,7 @@ data:
   sources:
     applications: {{path: applications.csv}}
   pii_columns: [holder]
+  keys: {{applications: [holder]}}
 target: Status
 positive: bad
 seed: 7
@@ -182,6 +198,8 @@ def test_personal_data_found_by_content_or_declared_stays_out(clients, clients_b
             for name, text in texts.items(): assert value not in text, f"{column} value {value!r} leaked into {name}"
     features = json.loads((out / "acme" / "model" / "bundle.json").read_text())["features"]
     assert not {"contact_info", "ref_code", "holder"} & set(features)
+    reasons = _table_after(texts["report.html"], "Reasons for individual scores")
+    assert ">holder</th>" in reasons and reasons.count("<td>[masked]</td>") == 5, "a personal key is shown masked"
 
 
 def _snapshot(folder):
@@ -422,6 +440,9 @@ def smallest(tmp_path_factory):
               "churn": (pick(load_wa_churn(), "churn", {"Yes": 10, "No": 20}), "churn_risk", "churn", "Yes"),
               "triage": (pick(load_hepatic_injury(), "class", {"none": 10, "mild": 10, "severe": 10}), "triage", "class", None),
               "value": (load_ames().head(30), "value_estimate", "Sale_Price", None)}
+    credit = tables["credit"][0]
+    noise = credit.assign(Status=credit.Status.sample(frac=1, random_state=1).to_numpy())  # a target the inputs cannot tell
+    tables["random"] = (noise, "credit_risk", "Status", "bad")
     for name, (df, solution, target, positive) in tables.items():
         df.to_csv(folder / f"{name}.csv", index=False)
         models = ["linear"] if solution == "value_estimate" else ["logistic"]
@@ -436,11 +457,16 @@ def smallest(tmp_path_factory):
 def test_every_template_runs_on_the_smallest_table_it_accepts(smallest):
     folder, run = smallest
     assert run.returncode == 0, run.stdout + run.stderr
-    for name in ("credit", "disease", "churn", "triage", "value"):
+    for name in ("credit", "disease", "churn", "triage", "value", "random"):
         metrics = json.loads((folder / "out" / f"small-{name}" / "metrics.json").read_text())["metrics"]
         page = " ".join(_Page((folder / "out" / f"small-{name}" / "report.html").read_text()).text)
-        assert metrics["beats_baseline"] is False, f"{name}: 6 held-out rows cannot show that a model beats its baseline"
-        assert "cannot tell" in page and "clearly better" not in page, name
+        assert metrics["cv_folds"] == 5 and "A small table." in page and "Cross-validated over all 30" in page, name
+        main = {"triage": "log_loss", "value": "rmse"}.get(name, "auc")
+        assert metrics[f"{main}_cv_difference_ci"] and metrics["n_test"] == 6, name
+        verdict = "better than" if metrics["beats_baseline"] else "cannot tell"
+        assert verdict in page and "clearly better" not in page, name
+    random = json.loads((folder / "out" / "small-random" / "metrics.json").read_text())["metrics"]
+    assert random["beats_baseline"] is False, "a shuffled target must never read as a model that works"
 
 
 @pytest.mark.parametrize("rows, expected", [

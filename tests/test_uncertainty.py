@@ -40,7 +40,8 @@ def test_thirty_credit_rows_cannot_tell():
     case = run_binary_case(load_credit_data().sample(30, random_state=0), "Status", "bad",
                            BinaryParams(models=["logistic"]))
     assert not case.beats_baseline and "cannot tell" in _headline(case)
-    assert "clearly better" not in _headline(case) and "6 held" in case.verdict_detail
+    assert "clearly better" not in _headline(case) and "30 cross-validated cases" in case.verdict_detail
+    assert case.split == "cv" and case.metrics["n_test"] == 6  # the verdict rests on all 30 rows, not 6
 
 
 def test_random_target_with_four_positives_cannot_tell():
