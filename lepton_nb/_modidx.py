@@ -421,6 +421,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'lepton_nb.reporting.ModelParams._words_over_defaults': ( 'reporting.html#modelparams._words_over_defaults',
                                                                                                'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.ReportSections': ('reporting.html#reportsections', 'lepton_nb/reporting.py'),
+                                     'lepton_nb.reporting.ReportSections._reference_sentence': ( 'reporting.html#reportsections._reference_sentence',
+                                                                                                 'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.ReportSections.bundle_details': ( 'reporting.html#reportsections.bundle_details',
                                                                                             'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.ReportSections.caution': ( 'reporting.html#reportsections.caution',

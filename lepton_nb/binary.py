@@ -16,8 +16,8 @@ from .core import DataError
 from .evaluate import binary_metrics, choose_cutoff, drivers, roc_pr_figure
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import Case, CaseReport, target_column, ColumnName, ModelParams, Probability, Words
-from .tabular import LogisticRegression, MLPClassifier
+from .reporting import REFERENCE, Case, CaseReport, target_column, ColumnName, ModelParams, Probability, Words
+from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import BINARY as BINARY_METRICS, CV_FOLDS, interval_text, metric_intervals, out_of_fold, wants_cv
 
 # %% auto #0
@@ -76,31 +76,37 @@ class BinaryCase(Case):
         "How many of `y` are the positive class, for the report (escaped)."
         return f"{int(np.sum(y)):,} of them '{esc(self.positive)}'"
 
-def _candidates(params:BinaryParams, seed:int) -> dict:
-    "The candidate models, fresh and unfitted."
+def _candidates(params:BinaryParams, seed:int, reference:bool=False) -> dict:
+    "The candidate models, fresh and unfitted, and with `reference` the boosted-tree reference last."
     make = {"logistic": lambda: LogisticRegression(class_weight=params.class_weight, random_state=seed),
             "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
                                          max_iter=params.max_epochs,
                                          class_weight=params.class_weight, random_state=seed)}
     names = {"logistic": "logistic regression", "mlp": "neural network (MLP)"}
-    return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
+    reference = {REFERENCE: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)} if reference else {}
+    return {**{names[m]: make[m]() for m in dict.fromkeys(params.models)}, **reference}
 
-def _choose(params:BinaryParams, seed:int, X_tr, y_tr, X_va, y_va) -> tuple[pd.DataFrame, str, object]:
-    "Fit every candidate on the training rows and keep the best on the choice rows: (comparison, name, model)."
+def _choose(params:BinaryParams, seed:int, X_tr, y_tr, X_va, y_va,
+            reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
+           ) -> tuple[pd.DataFrame, dict]:
+    "Fit every candidate on the training rows, best validation AUC first: (comparison, fitted models by name)."
     rows, fitted = {}, {}
-    for name, model in _candidates(params, seed).items():
+    for name, model in _candidates(params, seed, reference).items():
         start = time.perf_counter()
-        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if isinstance(model, MLPClassifier) else {}))
+        early = isinstance(model, (MLPClassifier, BoostedTreesClassifier))
+        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if early else {}))
         rows[name] = {"valid_auc": binary_metrics(y_va, model.predict_proba(X_va)[:, 1], "")["auc"],
                       "fit_seconds": time.perf_counter() - start}
         fitted[name] = model
-    comparison = pd.DataFrame(rows).T.sort_values("valid_auc", ascending=False)
-    return comparison, comparison.index[0], fitted[comparison.index[0]]
+    comparison = pd.DataFrame(rows).T
+    ranked = comparison.drop(index=REFERENCE, errors="ignore").sort_values("valid_auc", ascending=False)
+    return comparison.loc[[*ranked.index, *([REFERENCE] if reference else [])]], fitted
 
 def _cross_validated(X:pd.DataFrame, y:np.ndarray, params:BinaryParams, seed:int) -> dict:
     "The headline metrics and their intervals from out-of-fold predictions (`cv_` keys), choice included per fold."
     def fit_predict(X_tr, y_tr, X_va, y_va, X_out):
-        model = _choose(params, seed, X_tr, y_tr, X_va, y_va)[2]
+        comparison, fitted = _choose(params, seed, X_tr, y_tr, X_va, y_va, reference=False)
+        model = fitted[comparison.index[0]]
         return model.predict_proba(X_out)[:, 1], np.full(len(X_out), y_tr.mean())
     p, base = out_of_fold(fit_predict, X, y, params.valid_size, stratify=True, seed=seed)
     return {**binary_metrics(y, p, "cv_"), **binary_metrics(y, base, "baseline_cv_"),
@@ -154,7 +160,9 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
                                                                 test_size=params.test_size,
                                                                 stratify=y, random_state=seed)
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
-    comparison, best, model = _choose(params, seed, X_tr, y_tr, X_va, y_va)
+    comparison, fitted = _choose(params, seed, X_tr, y_tr, X_va, y_va)
+    best = comparison.index[0]
+    model = fitted[best]
     stages["train"], t = time.perf_counter() - t, time.perf_counter()
     p_va, p_te = model.predict_proba(X_va)[:, 1], model.predict_proba(X_te)[:, 1]
     cutoff = params.cutoff if params.cutoff is not None else choose_cutoff(y_va, p_va)
@@ -163,6 +171,7 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
     metrics = {**binary_metrics(y_te, p_te), **binary_metrics(y_te, base_te, "baseline_test_"),
                **metric_intervals(BINARY_METRICS, y_te, p_te, base_te, "auc", strata=y_te, seed=seed),
                "valid_auc": float(comparison.loc[best, "valid_auc"]), "cutoff": float(cutoff),
+               "reference_test_auc": binary_metrics(y_te, fitted[REFERENCE].predict_proba(X_te)[:, 1], "")["auc"],
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te), "positive_rate": float(y.mean())}
     if wants_cv(y, classes=True, setting=params.cross_validate): metrics.update(_cross_validated(X, y, params, seed))
     stages["evaluate"] = time.perf_counter() - t

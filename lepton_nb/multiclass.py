@@ -20,8 +20,8 @@ from .core import DataError
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import Case, CaseReport, target_column, ModelParams
-from .tabular import LogisticRegression, MLPClassifier
+from .reporting import REFERENCE, Case, CaseReport, target_column, ModelParams
+from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import (MULTICLASS as MULTICLASS_METRICS, CV_FOLDS, interval_text, metric_intervals,
                                    out_of_fold, wants_cv)
 
@@ -104,14 +104,15 @@ class MulticlassCase(Case):
         return np.asarray(self.classes)[self.proba_test.argmax(axis=1)]
 
 # %% ../nbs/15_multiclass.ipynb #d7b43cb8
-def _candidates(params:TriageParams, seed:int) -> dict:
-    "The candidate models, fresh and unfitted (both multinomial: one softmax over the classes)."
+def _candidates(params:TriageParams, seed:int, reference:bool=False) -> dict:
+    "The candidate models, fresh and unfitted (multinomial: one softmax over the classes); the reference last."
     make = {"logistic": lambda: LogisticRegression(class_weight=params.class_weight, random_state=seed),
             "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
                                          max_iter=params.max_epochs, class_weight=params.class_weight,
                                          random_state=seed)}
     names = {"logistic": "logistic regression", "mlp": "neural network (MLP)"}
-    return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
+    reference = {REFERENCE: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)} if reference else {}
+    return {**{names[m]: make[m]() for m in dict.fromkeys(params.models)}, **reference}
 
 def _split(X, y, params:TriageParams, seed:int) -> list:
     "The stratified train / validation / test split, or a DataError when a part cannot hold every class."
@@ -125,23 +126,28 @@ def _split(X, y, params:TriageParams, seed:int) -> list:
                         "use more rows, fewer classes, or larger valid_size and test_size") from e
 
 # %% ../nbs/15_multiclass.ipynb #697812e7
-def _choose(params:TriageParams, seed:int, classes:list, X_tr, y_tr, X_va, y_va) -> tuple[pd.DataFrame, str, object]:
-    "Fit every candidate on the training rows and keep the best log loss on the choice rows: (comparison, name, model)."
+def _choose(params:TriageParams, seed:int, classes:list, X_tr, y_tr, X_va, y_va,
+            reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
+           ) -> tuple[pd.DataFrame, dict]:
+    "Fit every candidate on the training rows, best validation log loss first: (comparison, fitted models by name)."
     rows, fitted = {}, {}
-    for name, model in _candidates(params, seed).items():
+    for name, model in _candidates(params, seed, reference).items():
         start = time.perf_counter()
-        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if isinstance(model, MLPClassifier) else {}))
+        early = isinstance(model, (MLPClassifier, BoostedTreesClassifier))
+        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if early else {}))
         scores = multiclass_metrics(y_va, model.predict_proba(X_va), classes, "valid_")
         rows[name] = {"valid_macro_auc": scores["valid_macro_auc"], "valid_log_loss": scores["valid_log_loss"],
                       "fit_seconds": time.perf_counter() - start}
         fitted[name] = model
-    comparison = pd.DataFrame(rows).T.sort_values("valid_log_loss")
-    return comparison, comparison.index[0], fitted[comparison.index[0]]
+    comparison = pd.DataFrame(rows).T
+    ranked = comparison.drop(index=REFERENCE, errors="ignore").sort_values("valid_log_loss")
+    return comparison.loc[[*ranked.index, *([REFERENCE] if reference else [])]], fitted
 
 def _cross_validated(X:pd.DataFrame, y:np.ndarray, classes:list, params:TriageParams, seed:int) -> dict:
     "The headline metrics and their intervals from out-of-fold probabilities (`cv_` keys), choice included per fold."
     def fit_predict(X_tr, y_tr, X_va, y_va, X_out):
-        model = _choose(params, seed, classes, X_tr, y_tr, X_va, y_va)[2]
+        comparison, fitted = _choose(params, seed, classes, X_tr, y_tr, X_va, y_va, reference=False)
+        model = fitted[comparison.index[0]]
         shares = pd.Series(y_tr).value_counts(normalize=True).reindex(classes, fill_value=0).to_numpy()
         return model.predict_proba(X_out), np.tile(shares, (len(X_out), 1))
     p, base = out_of_fold(fit_predict, X, y, params.valid_size, stratify=True, seed=seed)
@@ -169,7 +175,9 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
                         "check drop_columns and the profile's exclusions")
     X_tr, X_va, X_te, y_tr, y_va, y_te = _split(X, y, params, seed)
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
-    comparison, best, model = _choose(params, seed, classes, X_tr, y_tr, X_va, y_va)
+    comparison, fitted = _choose(params, seed, classes, X_tr, y_tr, X_va, y_va)
+    best = comparison.index[0]
+    model = fitted[best]
     stages["train"], t = time.perf_counter() - t, time.perf_counter()
     p_va, p_te = model.predict_proba(X_va), model.predict_proba(X_te)
     baseline = DummyClassifier(strategy="prior").fit(X_tr, y_tr)
@@ -179,6 +187,8 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
                **multiclass_metrics(y_te, base_te, classes, "baseline_test_"),
                **metric_intervals(MULTICLASS_METRICS, codes, p_te, base_te, "log_loss", strata=codes, seed=seed),
                "valid_log_loss": float(comparison.loc[best, "valid_log_loss"]),
+               "reference_test_log_loss": multiclass_metrics(y_te, fitted[REFERENCE].predict_proba(X_te), classes,
+                                                             "")["log_loss"],
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te),
                "class_shares": {c: float(shares[c]) for c in classes}}
     if wants_cv(y, classes=True, setting=params.cross_validate):

@@ -21,8 +21,8 @@ from .evaluate import drivers_figure
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import Case, CaseReport, target_column, ModelParams, Probability
-from .tabular import LinearRegression, MLPRegressor
+from .reporting import REFERENCE, Case, CaseReport, target_column, ModelParams, Probability
+from .tabular import BoostedTreesRegressor, LinearRegression, MLPRegressor
 from .uncertainty import (REGRESSION as REGRESSION_METRICS, CV_FOLDS, interval_text, metric_intervals,
                                    out_of_fold, wants_cv)
 
@@ -122,34 +122,39 @@ class RegressionCase(Case):
         return tuple(_to_target(raw + o, self.log_target) for o in self.interval_offsets)
 
 # %% ../nbs/16_regression.ipynb #ce19d85f
-def _candidates(params:ValueEstimateParams, seed:int) -> dict:
-    "The candidate models, fresh and unfitted."
+def _candidates(params:ValueEstimateParams, seed:int, reference:bool=False) -> dict:
+    "The candidate models, fresh and unfitted, and with `reference` the boosted-tree reference last."
     make = {"linear": lambda: LinearRegression(C=1.0, max_iter=2000, random_state=seed),
             "mlp": lambda: MLPRegressor(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
                                         max_iter=params.max_epochs, random_state=seed)}
     names = {"linear": "linear regression (ridge)", "mlp": "neural network (MLP)"}
-    return {names[m]: make[m]() for m in dict.fromkeys(params.models)}
+    reference = {REFERENCE: BoostedTreesRegressor(random_state=seed)} if reference else {}
+    return {**{names[m]: make[m]() for m in dict.fromkeys(params.models)}, **reference}
 
-def _choose(params:ValueEstimateParams, seed:int, log:bool, X_tr, y_tr, X_va, y_va) -> tuple[pd.DataFrame, str, object]:
-    "Fit every candidate (on log(1 + y) when `log`) and keep the best RMSE on the choice rows: (comparison, name, model)."
+def _choose(params:ValueEstimateParams, seed:int, log:bool, X_tr, y_tr, X_va, y_va,
+            reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
+           ) -> tuple[pd.DataFrame, dict]:
+    "Fit every candidate (on log(1 + y) when `log`), best validation RMSE first: (comparison, fitted models by name)."
     to_model = np.log1p if log else np.asarray
     rows, fitted = {}, {}
-    for name, model in _candidates(params, seed).items():
+    for name, model in _candidates(params, seed, reference).items():
         start = time.perf_counter()
-        model.fit(X_tr, to_model(y_tr),
-                  **({"validation_data": (X_va, to_model(y_va))} if isinstance(model, MLPRegressor) else {}))
+        early = isinstance(model, (MLPRegressor, BoostedTreesRegressor))
+        model.fit(X_tr, to_model(y_tr), **({"validation_data": (X_va, to_model(y_va))} if early else {}))
         p = _to_target(model.predict(X_va), log)
         rows[name] = {"valid_rmse": root_mean_squared_error(y_va, p), "valid_mae": mean_absolute_error(y_va, p),
                       "fit_seconds": time.perf_counter() - start}
         fitted[name] = model
-    comparison = pd.DataFrame(rows).T.sort_values("valid_rmse")
-    return comparison, comparison.index[0], fitted[comparison.index[0]]
+    comparison = pd.DataFrame(rows).T
+    ranked = comparison.drop(index=REFERENCE, errors="ignore").sort_values("valid_rmse")
+    return comparison.loc[[*ranked.index, *([REFERENCE] if reference else [])]], fitted
 
 def _cross_validated(X:pd.DataFrame, y:np.ndarray, params:ValueEstimateParams, seed:int) -> dict:
     "The headline metrics and their intervals from out-of-fold estimates (`cv_` keys); scale and choice per fold."
     def fit_predict(X_tr, y_tr, X_va, y_va, X_out):
         log = wants_log_target(y_tr) if params.log_target == "auto" else bool(params.log_target)
-        model = _choose(params, seed, log, X_tr, y_tr, X_va, y_va)[2]
+        comparison, fitted = _choose(params, seed, log, X_tr, y_tr, X_va, y_va, reference=False)
+        model = fitted[comparison.index[0]]
         return _to_target(model.predict(X_out), log), np.full(len(X_out), np.median(y_tr))
     p, base = out_of_fold(fit_predict, X, y, params.valid_size, seed=seed)
     present = {k: v for k, v in REGRESSION_METRICS.items() if f"cv_{k}" in regression_metrics(y, p, "cv_")}
@@ -176,7 +181,9 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
                                               f"{int((y < 0).sum())}", "set log_target: false (or 'auto')")
     to_model = np.log1p if log else np.asarray
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
-    comparison, best, model = _choose(params, seed, log, X_tr, y_tr, X_va, y_va)
+    comparison, fitted = _choose(params, seed, log, X_tr, y_tr, X_va, y_va)
+    best = comparison.index[0]
+    model = fitted[best]
     stages["train"], t = time.perf_counter() - t, time.perf_counter()
     raw_va, raw_te = model.predict(X_va), model.predict(X_te)
     offsets = interval_offsets(to_model(y_va) - raw_va, params.interval)
@@ -189,7 +196,8 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
                "interval_coverage": float(((y_te >= lower) & (y_te <= upper)).mean()),
                "interval_width_median": float(np.median(upper - lower)),
                **regression_metrics(y_te, base_te, "baseline_test_"),
-               "valid_rmse": float(comparison.loc[best, "valid_rmse"]), "n_train": len(y_tr), "n_valid": len(y_va),
+               "valid_rmse": float(comparison.loc[best, "valid_rmse"]),
+               "reference_test_rmse": root_mean_squared_error(y_te, _to_target(fitted[REFERENCE].predict(X_te), log)), "n_train": len(y_tr), "n_valid": len(y_va),
                "n_test": len(y_te), "log_target": log}
     if wants_cv(y, classes=False, setting=params.cross_validate): metrics.update(_cross_validated(X, y, params, seed))
     stages["evaluate"] = time.perf_counter() - t

@@ -20,8 +20,8 @@ from .render import code, esc, for_clients
 from .uncertainty import beats
 
 # %% auto #0
-__all__ = ['Probability', 'ColumnName', 'Word', 'ReportSections', 'Case', 'headline_metrics', 'target_column', 'Words',
-           'ModelParams', 'CaseReport']
+__all__ = ['REFERENCE', 'Probability', 'ColumnName', 'Word', 'ReportSections', 'Case', 'headline_metrics', 'target_column',
+           'Words', 'ModelParams', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -100,13 +100,25 @@ class ReportSections:
             text += (f" Because the table is small, the headline figures are also {folds}-fold cross-validated: the split, "
                      f"the fits and the choice are repeated {folds} times, each time holding out one of {folds} equal parts of "
                      "the rows, which the model chosen that time then predicts.")
-        self.say(text)
+        self.say(text + self._reference_sentence())
         return self.comparison_table()
+
+    def _reference_sentence(self) -> str:
+        "The boosted-tree reference's held-out score beside the chosen model's, or '' when it was not fitted."
+        c, (main, higher) = self.case, self.case.MAIN
+        ref = c.metrics.get(f"reference_test_{main}")
+        if ref is None: return ""
+        shown = lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
+        name = {"auc": "AUC", "rmse": "RMSE"}.get(main, main.replace("_", " "))
+        return (f" The last row is a reference, not a candidate: scikit-learn's gradient-boosted trees "
+                f"(HistGradientBoosting, stopped early on the choice rows), the free default anyone can try. On the "
+                f"held-out rows they reach a {name} of {shown(ref)} against the chosen model's {shown(c.metrics[f'test_{main}'])} "
+                f"({'higher' if higher else 'lower'} is better); they are shown for comparison and are not deployed.")
 
     def comparison_table(self) -> pd.DataFrame:
         "The candidate models with their validation scores; the chosen one first."
         t = self.case.comparison.rename(columns={**self.COMPARISON, "fit_seconds": "training seconds"})
-        t["chosen"] = ["yes" if n == self.case.model_name else "" for n in t.index]
+        t["chosen"] = ["yes" if n == self.case.model_name else "reference only" if n == REFERENCE else "" for n in t.index]
         return t.round(3)
 
     def performance_table(self) -> pd.DataFrame:
@@ -189,6 +201,8 @@ class ReportSections:
         return metrics
 
 # %% ../nbs/18_reporting.ipynb #2e3532c5
+REFERENCE = "boosted trees (reference)"  # scikit-learn's HistGradientBoosting: shown beside the candidates, never chosen
+
 @dataclass
 class Case:
     "What every kind's fitted case holds: the target, the three splits, the candidates compared, the chosen model."

@@ -36,6 +36,8 @@ def test_demo_metrics_are_held_out_and_in_their_band(demo, customer):
     assert metrics["beats_baseline"] is honest
     small = {"demo-pharma": True}.get(customer, False)  # 30 'severe' compounds: headline figures cross-validated
     assert ("cv_folds" in metrics) is small
+    main = {"demo-pharma": "log_loss", "demo-realty": "rmse"}.get(customer, "auc")
+    assert metrics[f"reference_test_{main}"] > 0 and metrics["model"] != "boosted trees (reference)"
     prefixes = ("test_", "baseline_test_", "cv_", "baseline_cv_")
     for key in (k for k in metrics if k.startswith(prefixes) and not k.endswith("_ci") and k != "cv_folds"):
         low, high = metrics[f"{key}_ci"]
@@ -55,6 +57,8 @@ def test_html_is_for_the_client(demo, customer, name):
     assert "application/vnd.lepton-nb" not in page and "Traceback" not in page
     text = " ".join(_Page(page).text)
     assert "95% interval" in text, "headline numbers say how sure they are"
+    assert "boosted trees (reference)" in text and "reference only" in text and "not deployed" in text, \
+        "every report shows what the free boosted-tree default scores on the same split"
     assert not re.search(r"\d[eE][+-]\d", text) and not re.search(r"\(-?\d[\d.]*, -?\d[\d.]*\]", text), \
         "no scientific notation and no raw interval labels in what the client reads"
 
