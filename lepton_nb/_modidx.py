@@ -462,6 +462,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                      'lepton_nb.reporting.Words': ('reporting.html#words', 'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.Words.as_dict': ('reporting.html#words.as_dict', 'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting._column_key': ('reporting.html#_column_key', 'lepton_nb/reporting.py'),
+                                     'lepton_nb.reporting.compare_candidates': ( 'reporting.html#compare_candidates',
+                                                                                 'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.headline_metrics': ('reporting.html#headline_metrics', 'lepton_nb/reporting.py'),
                                      'lepton_nb.reporting.target_column': ('reporting.html#target_column', 'lepton_nb/reporting.py')},
             'lepton_nb.serve': { 'lepton_nb.serve.BodyLimit': ('serve.html#bodylimit', 'lepton_nb/serve.py'),

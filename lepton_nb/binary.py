@@ -16,7 +16,8 @@ from .core import DataError
 from .evaluate import binary_metrics, choose_cutoff, drivers, roc_pr_figure
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import REFERENCE, Case, CaseReport, target_column, ColumnName, ModelParams, Probability, Words
+from .reporting import (REFERENCE, Case, CaseReport, ColumnName, ModelParams, Probability, Words, compare_candidates,
+                                 target_column)
 from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import BINARY as BINARY_METRICS, CV_FOLDS, interval_text, metric_intervals, out_of_fold, wants_cv
 
@@ -90,17 +91,8 @@ def _choose(params:BinaryParams, seed:int, X_tr, y_tr, X_va, y_va,
             reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
            ) -> tuple[pd.DataFrame, dict]:
     "Fit every candidate on the training rows, best validation AUC first: (comparison, fitted models by name)."
-    rows, fitted = {}, {}
-    for name, model in _candidates(params, seed, reference).items():
-        start = time.perf_counter()
-        early = isinstance(model, (MLPClassifier, BoostedTreesClassifier))
-        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if early else {}))
-        rows[name] = {"valid_auc": binary_metrics(y_va, model.predict_proba(X_va)[:, 1], "")["auc"],
-                      "fit_seconds": time.perf_counter() - start}
-        fitted[name] = model
-    comparison = pd.DataFrame(rows).T
-    ranked = comparison.drop(index=REFERENCE, errors="ignore").sort_values("valid_auc", ascending=False)
-    return comparison.loc[[*ranked.index, *([REFERENCE] if reference else [])]], fitted
+    auc = lambda model: {"valid_auc": binary_metrics(y_va, model.predict_proba(X_va)[:, 1], "")["auc"]}
+    return compare_candidates(_candidates(params, seed, reference), X_tr, y_tr, X_va, y_va, auc, "valid_auc", False)
 
 def _cross_validated(X:pd.DataFrame, y:np.ndarray, params:BinaryParams, seed:int) -> dict:
     "The headline metrics and their intervals from out-of-fold predictions (`cv_` keys), choice included per fold."

@@ -20,7 +20,7 @@ from .core import DataError
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import REFERENCE, Case, CaseReport, target_column, ModelParams
+from .reporting import REFERENCE, Case, compare_candidates, CaseReport, target_column, ModelParams
 from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import (MULTICLASS as MULTICLASS_METRICS, CV_FOLDS, interval_text, metric_intervals,
                                    out_of_fold, wants_cv)
@@ -130,18 +130,10 @@ def _choose(params:TriageParams, seed:int, classes:list, X_tr, y_tr, X_va, y_va,
             reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
            ) -> tuple[pd.DataFrame, dict]:
     "Fit every candidate on the training rows, best validation log loss first: (comparison, fitted models by name)."
-    rows, fitted = {}, {}
-    for name, model in _candidates(params, seed, reference).items():
-        start = time.perf_counter()
-        early = isinstance(model, (MLPClassifier, BoostedTreesClassifier))
-        model.fit(X_tr, y_tr, **({"validation_data": (X_va, y_va)} if early else {}))
-        scores = multiclass_metrics(y_va, model.predict_proba(X_va), classes, "valid_")
-        rows[name] = {"valid_macro_auc": scores["valid_macro_auc"], "valid_log_loss": scores["valid_log_loss"],
-                      "fit_seconds": time.perf_counter() - start}
-        fitted[name] = model
-    comparison = pd.DataFrame(rows).T
-    ranked = comparison.drop(index=REFERENCE, errors="ignore").sort_values("valid_log_loss")
-    return comparison.loc[[*ranked.index, *([REFERENCE] if reference else [])]], fitted
+    def scores(model):
+        m = multiclass_metrics(y_va, model.predict_proba(X_va), classes, "valid_")
+        return {"valid_macro_auc": m["valid_macro_auc"], "valid_log_loss": m["valid_log_loss"]}
+    return compare_candidates(_candidates(params, seed, reference), X_tr, y_tr, X_va, y_va, scores, "valid_log_loss", True)
 
 def _cross_validated(X:pd.DataFrame, y:np.ndarray, classes:list, params:TriageParams, seed:int) -> dict:
     "The headline metrics and their intervals from out-of-fold probabilities (`cv_` keys), choice included per fold."

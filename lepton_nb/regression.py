@@ -21,7 +21,8 @@ from .evaluate import drivers_figure
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import REFERENCE, Case, CaseReport, target_column, ModelParams, Probability
+from .reporting import (REFERENCE, Case, CaseReport, ModelParams, Probability, compare_candidates,
+                                 target_column)
 from .tabular import BoostedTreesRegressor, LinearRegression, MLPRegressor
 from .uncertainty import (REGRESSION as REGRESSION_METRICS, CV_FOLDS, interval_text, metric_intervals,
                                    out_of_fold, wants_cv)
@@ -136,18 +137,11 @@ def _choose(params:ValueEstimateParams, seed:int, log:bool, X_tr, y_tr, X_va, y_
            ) -> tuple[pd.DataFrame, dict]:
     "Fit every candidate (on log(1 + y) when `log`), best validation RMSE first: (comparison, fitted models by name)."
     to_model = np.log1p if log else np.asarray
-    rows, fitted = {}, {}
-    for name, model in _candidates(params, seed, reference).items():
-        start = time.perf_counter()
-        early = isinstance(model, (MLPRegressor, BoostedTreesRegressor))
-        model.fit(X_tr, to_model(y_tr), **({"validation_data": (X_va, to_model(y_va))} if early else {}))
+    def scores(model):
         p = _to_target(model.predict(X_va), log)
-        rows[name] = {"valid_rmse": root_mean_squared_error(y_va, p), "valid_mae": mean_absolute_error(y_va, p),
-                      "fit_seconds": time.perf_counter() - start}
-        fitted[name] = model
-    comparison = pd.DataFrame(rows).T
-    ranked = comparison.drop(index=REFERENCE, errors="ignore").sort_values("valid_rmse")
-    return comparison.loc[[*ranked.index, *([REFERENCE] if reference else [])]], fitted
+        return {"valid_rmse": root_mean_squared_error(y_va, p), "valid_mae": mean_absolute_error(y_va, p)}
+    return compare_candidates(_candidates(params, seed, reference), X_tr, to_model(y_tr), X_va, to_model(y_va), scores,
+                              "valid_rmse", True)
 
 def _cross_validated(X:pd.DataFrame, y:np.ndarray, params:ValueEstimateParams, seed:int) -> dict:
     "The headline metrics and their intervals from out-of-fold estimates (`cv_` keys); scale and choice per fold."

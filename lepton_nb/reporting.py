@@ -20,8 +20,8 @@ from .render import code, esc, for_clients
 from .uncertainty import beats
 
 # %% auto #0
-__all__ = ['REFERENCE', 'Probability', 'ColumnName', 'Word', 'ReportSections', 'Case', 'headline_metrics', 'target_column',
-           'Words', 'ModelParams', 'CaseReport']
+__all__ = ['REFERENCE', 'Probability', 'ColumnName', 'Word', 'ReportSections', 'compare_candidates', 'Case', 'headline_metrics',
+           'target_column', 'Words', 'ModelParams', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -112,7 +112,8 @@ class ReportSections:
         name = {"auc": "AUC", "rmse": "RMSE"}.get(main, main.replace("_", " "))
         return (f" The last row is a reference, not a candidate: scikit-learn's gradient-boosted trees "
                 f"(HistGradientBoosting, stopped early on the choice rows), the free default anyone can try. On the "
-                f"held-out rows they reach a {name} of {shown(ref)} against the chosen model's {shown(c.metrics[f'test_{main}'])} "
+                f"held-out rows they reach {'an' if name == 'RMSE' else 'a'} {name} of {shown(ref)} against the chosen "
+                f"model's {shown(c.metrics[f'test_{main}'])} "
                 f"({'higher' if higher else 'lower'} is better); they are shown for comparison and are not deployed.")
 
     def comparison_table(self) -> pd.DataFrame:
@@ -202,6 +203,24 @@ class ReportSections:
 
 # %% ../nbs/18_reporting.ipynb #2e3532c5
 REFERENCE = "boosted trees (reference)"  # scikit-learn's HistGradientBoosting: shown beside the candidates, never chosen
+
+def compare_candidates(candidates:dict, # name -> unfitted model; REFERENCE, if there, is fitted but never chosen
+                       X_train, y_train, X_valid, y_valid, # y on the models' scale
+                       scores, # model -> {column: validation score}
+                       order:str, ascending:bool, # the score column that chooses, and its direction
+                      ) -> tuple[pd.DataFrame, dict]:
+    "Fit each candidate (early-stopped on the choice rows where its fit takes them): (comparison best first, fitted)."
+    import inspect
+    rows, fitted = {}, {}
+    for name, model in candidates.items():
+        start = time.perf_counter()
+        early = "validation_data" in inspect.signature(model.fit).parameters
+        model.fit(X_train, y_train, **({"validation_data": (X_valid, y_valid)} if early else {}))
+        rows[name] = {**scores(model), "fit_seconds": time.perf_counter() - start}
+        fitted[name] = model
+    comparison = pd.DataFrame(rows).T
+    ranked = comparison.drop(index=REFERENCE, errors="ignore").sort_values(order, ascending=ascending)
+    return comparison.loc[[*ranked.index, *([REFERENCE] if REFERENCE in fitted else [])]], fitted
 
 @dataclass
 class Case:
