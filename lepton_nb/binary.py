@@ -16,8 +16,8 @@ from .core import DataError
 from .evaluate import binary_metrics, choose_cutoff, drivers, roc_pr_figure
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import (REFERENCE, Case, CaseReport, ColumnName, ModelParams, Probability, Words, compare_candidates,
-                                 target_column)
+from .reporting import (Case, CaseReport, ColumnName, ModelParams, Probability, Words, candidate_models,
+                                 compare_candidates, fitted_trees, target_column)
 from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import BINARY as BINARY_METRICS, CV_FOLDS, interval_text, metric_intervals, out_of_fold, wants_cv
 
@@ -28,7 +28,7 @@ __all__ = ['SOLUTIONS', 'MIN_CLASS_ROWS', 'BinaryParams', 'CreditRiskParams', 'D
 # %% ../nbs/07_binary.ipynb #a562367b
 class BinaryParams(ModelParams):
     "Parameters every binary-decision template takes."
-    models: list[Literal["logistic", "mlp"]] = Field(["logistic", "mlp"], min_length=1, max_length=2,
+    models: list[Literal["logistic", "mlp", "gbdt"]] = Field(["logistic", "mlp", "gbdt"], min_length=1, max_length=3,
                                                      description="candidate models; the best on validation AUC is chosen")
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare class up")
     cutoff: Probability|None = Field(None, description="decision cut-off; None chooses it on validation (Youden's J)")
@@ -78,17 +78,16 @@ class BinaryCase(Case):
         return f"{int(np.sum(y)):,} of them '{esc(self.positive)}'"
 
 def _candidates(params:BinaryParams, seed:int, reference:bool=False) -> dict:
-    "The candidate models, fresh and unfitted, and with `reference` the boosted-tree reference last."
+    "The candidate models, fresh and unfitted; with `reference`, the boosted trees last when `models` leaves them out."
     make = {"logistic": lambda: LogisticRegression(class_weight=params.class_weight, random_state=seed),
             "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
                                          max_iter=params.max_epochs,
-                                         class_weight=params.class_weight, random_state=seed)}
-    names = {"logistic": "logistic regression", "mlp": "neural network (MLP)"}
-    reference = {REFERENCE: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)} if reference else {}
-    return {**{names[m]: make[m]() for m in dict.fromkeys(params.models)}, **reference}
+                                         class_weight=params.class_weight, random_state=seed),
+            "gbdt": lambda: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)}
+    return candidate_models(make, params.models, reference)
 
 def _choose(params:BinaryParams, seed:int, X_tr, y_tr, X_va, y_va,
-            reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
+            reference:bool=True, # fit the boosted trees as a reference when `models` leaves them out (never chosen)
            ) -> tuple[pd.DataFrame, dict]:
     "Fit every candidate on the training rows, best validation AUC first: (comparison, fitted models by name)."
     auc = lambda model: {"valid_auc": binary_metrics(y_va, model.predict_proba(X_va)[:, 1], "")["auc"]}
@@ -163,7 +162,7 @@ def run_binary_case(df:pd.DataFrame, target:str, positive, params:BinaryParams|N
     metrics = {**binary_metrics(y_te, p_te), **binary_metrics(y_te, base_te, "baseline_test_"),
                **metric_intervals(BINARY_METRICS, y_te, p_te, base_te, "auc", strata=y_te, seed=seed),
                "valid_auc": float(comparison.loc[best, "valid_auc"]), "cutoff": float(cutoff),
-               "reference_test_auc": binary_metrics(y_te, fitted[REFERENCE].predict_proba(X_te)[:, 1], "")["auc"],
+               "trees_test_auc": binary_metrics(y_te, fitted_trees(fitted).predict_proba(X_te)[:, 1], "")["auc"],
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te), "positive_rate": float(y.mean())}
     if wants_cv(y, classes=True, setting=params.cross_validate): metrics.update(_cross_validated(X, y, params, seed))
     stages["evaluate"] = time.perf_counter() - t
@@ -248,8 +247,7 @@ def _explain_section(self:BinaryReport, examples:int=5) -> dict:
     riskiest = c.X_test.iloc[np.argsort(-c.p_test)[:examples]]
     reasons = explain.reason_codes(explain.attributions(c.model, riskiest, self.baseline), X=riskiest)
     display(Markdown(f"**Reasons for individual scores.** For the {examples} highest-risk cases of the held-out split, "
-                     "the inputs that pushed each score up most (exact contributions for a linear model, "
-                     "integrated gradients for the network):"))
+                     f"the inputs that pushed each score up most. {self.reasons_method()}"))
     scores = reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]]
     display(self.with_case_ids(scores))
     try: cal = explain.calibrate(c.model, c.X_valid, c.y_valid)

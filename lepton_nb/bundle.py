@@ -9,21 +9,28 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
+import sklearn
 import pandas as pd
 import lepton_nb
 from .core import BundleError, ConfigError, DataError
 from .data import frame_sha256
 from .explain import attributions, reason_codes
 from .preprocess import MISSING, Preprocessor
+from .tabular import BoostedTreesClassifier, BoostedTreesRegressor, TreeInputs
 from sklearn.base import RegressorMixin
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'FILES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'TOO_FEW', 'bundle_signature', 'save_bundle', 'Bundle',
-           'load_bundle', 'check_input', 'bin_counts', 'psi', 'drift_table', 'score_frame', 'score', 'score_file']
+__all__ = ['FORMAT_VERSION', 'FILES', 'WEIGHTS', 'TREES', 'TRUSTED_TREE_TYPES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'ESTIMATORS',
+           'TOO_FEW', 'bundle_signature', 'save_bundle', 'Bundle', 'load_bundle', 'check_input', 'bin_counts', 'psi',
+           'drift_table', 'score_frame', 'score', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
 FORMAT_VERSION = 2  # 1 held a pickled Preprocessor; 2 holds data only
-FILES = ("weights.npz", "preprocessor.json", "preprocessor.npz", "bundle.json")
+FILES = ("preprocessor.json", "preprocessor.npz", "bundle.json")  # in every bundle, beside its model's file
+WEIGHTS, TREES = "weights.npz", "model.skops"  # a network's arrays; boosted trees in skops' format
+TRUSTED_TREE_TYPES = (  # what model.skops may hold beyond skops' defaults (scikit-learn's estimators, NumPy)
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "functools.partial", "sklearn.utils.validation.check_array")  # HistGradientBoosting's input check
 LEGACY_FILE = "preprocessor.pkl"
 KEY_ENV = "LEPTON_NB_BUNDLE_KEY"
 
@@ -101,6 +108,16 @@ def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool
                           "pass classes=[negative, positive] in the model's order")
     return {"classes": names, "positive": positive, "cutoff": float(cutoff)}
 
+def _write_model(model, folder:Path) -> str:
+    "Write the fitted model's own file (a network's weights, or the trees via skops); return its name."
+    if isinstance(model, (BoostedTreesClassifier, BoostedTreesRegressor)):
+        import skops.io
+        skops.io.dump(model.model_, folder / TREES)
+        return TREES
+    np.savez(folder / WEIGHTS, **{f"coef_{i}": w for i, w in enumerate(model.coefs_)},
+             **{f"intercept_{i}": b for i, b in enumerate(model.intercepts_)})
+    return WEIGHTS
+
 def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutoff:float=0.5, metrics:dict|None=None,
                 target:str|None=None, positive:str|None=None, classes:list|None=None, log_target:bool=False,
                 interval_offsets:tuple|None=None, baseline:np.ndarray|None=None, extra:dict|None=None) -> Path:
@@ -109,24 +126,24 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
     key, folder = _bundle_key(), Path(folder)
     scoring = _kind_meta(model, kind, cutoff, positive, classes, log_target, interval_offsets)
     folder.mkdir(parents=True, exist_ok=True)
-    np.savez(folder / "weights.npz", **{f"coef_{i}": w for i, w in enumerate(model.coefs_)},
-             **{f"intercept_{i}": b for i, b in enumerate(model.intercepts_)})
+    model_file = _write_model(model, folder)
     state, arrays = model.preprocessor_.state()
     (folder / "preprocessor.json").write_text(json.dumps(state, indent=1))
     np.savez(folder / "preprocessor.npz", **arrays)
     params = {k: (list(v) if isinstance(v, tuple) else v) for k, v in model.get_params().items()}
     meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "kind": kind,
-            "estimator": type(model).__name__, "params": params, **scoring, "target": target,
+            "estimator": type(model).__name__, "params": params, "scikit_learn": sklearn.__version__,
+            **scoring, "target": target,
             "features": list(X_train.columns),
             "schema": {c: _column_schema(X_train[c]) for c in X_train.columns},
             "baseline": (baseline if baseline is not None else baseline_inputs(model, X_train)).tolist(),
             "training": {"rows": len(X_train), "sha256": frame_sha256(X_train)}, "metrics": metrics or {},
             **(extra or {})}
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
-    sums = json.dumps({f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in FILES}, indent=2).encode()
+    sums = json.dumps({f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in (model_file, *FILES)}, indent=2).encode()
     (folder / "checksums.json").write_bytes(sums)
-    for stale in (LEGACY_FILE, "signature.json"): (folder / stale).unlink(missing_ok=True)
+    for stale in (LEGACY_FILE, "signature.json", WEIGHTS if model_file == TREES else TREES): (folder / stale).unlink(missing_ok=True)
     if key: (folder / "signature.json").write_text(json.dumps(
         {"algorithm": "HMAC-SHA256", "signed": "checksums.json", "signature": bundle_signature(sums, key)}, indent=2))
     return folder
@@ -184,8 +201,11 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
     try: sums = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError): sums = None
     if not isinstance(sums, dict): raise BundleError(f"{folder / 'checksums.json'}: corrupted (not a JSON object)")
+    models = [f for f in (WEIGHTS, TREES) if f in sums]
+    if len(models) != 1: raise BundleError(f"{folder / 'checksums.json'}: names {len(models)} model files, not one",
+                                           "use an intact copy of the bundle")
     blobs = {}
-    for name in FILES:
+    for name in (*models, *FILES):
         if not (folder / name).is_file():
             raise BundleError(f"{folder}: {name} is missing", "copy the whole model/ folder")
         blobs[name] = (folder / name).read_bytes()
@@ -196,21 +216,50 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
     return blobs
 
 # %% ../nbs/11_bundle.ipynb #95bdd429
+ESTIMATORS = ("LogisticRegression", "MLPClassifier", "LinearRegression", "MLPRegressor",
+              "BoostedTreesClassifier", "BoostedTreesRegressor")  # what a bundle may hold
+
+def _load_trees(folder:Path, meta:dict, blob:bytes, expected:type):
+    "The HistGradientBoosting model in model.skops: only with the scikit-learn that wrote it, and only trusted types."
+    import skops.io
+    wrote = meta.get("scikit_learn")
+    if wrote != sklearn.__version__:
+        raise BundleError(f"{folder}: its boosted trees were saved with scikit-learn {wrote}, and this environment has "
+                          f"scikit-learn {sklearn.__version__}; trees are read only by the version that wrote them",
+                          f"score it where scikit-learn=={wrote} is installed, or re-run the report here")
+    try:
+        untrusted = sorted(set(skops.io.get_untrusted_types(data=blob)) - set(TRUSTED_TREE_TYPES))
+        if untrusted: raise BundleError(f"{folder / TREES}: holds types lepton_nb never writes: {', '.join(untrusted[:5])}",
+                                        "use a bundle written by lepton_nb; never edit its files")
+        trees = skops.io.loads(blob, trusted=list(TRUSTED_TREE_TYPES))
+    except BundleError: raise
+    except Exception as e:  # a consistently rewritten file skops cannot read
+        raise BundleError(f"{folder / TREES}: cannot be read: {type(e).__name__}: {e}", "use an intact copy of the bundle") from None
+    if type(trees) is not expected:
+        raise BundleError(f"{folder / TREES}: holds a {type(trees).__name__}, not a {expected.__name__}")
+    return trees
+
 def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "The fitted estimator described by `meta` and the verified files; a BundleError when a part cannot be read."
     from lepton_nb import tabular
     name = meta.get("estimator")
-    if name not in tabular.__all__:
+    if name not in ESTIMATORS:
         raise BundleError(f"{folder}: unknown estimator {name!r}", "use a bundle written by lepton_nb")
+    trees = name.startswith("BoostedTrees")
+    if (TREES if trees else WEIGHTS) not in blobs:
+        raise BundleError(f"{folder}: a {name} bundle needs {TREES if trees else WEIGHTS}", "copy the whole model/ folder")
     try:
         params = {k: tuple(v) if k == "hidden_layer_sizes" else v for k, v in meta["params"].items()}
         model = getattr(tabular, name)(**params)
-        w = np.load(io.BytesIO(blobs["weights.npz"]), allow_pickle=False)
-        n = len([k for k in w.files if k.startswith("coef_")])
-        model.coefs_, model.intercepts_ = [w[f"coef_{i}"] for i in range(n)], [w[f"intercept_{i}"] for i in range(n)]
-        arrays = np.load(io.BytesIO(blobs["preprocessor.npz"]), allow_pickle=False)
         state = json.loads(blobs["preprocessor.json"])
-        model.preprocessor_ = Preprocessor.from_state(state, {k: arrays[k] for k in arrays.files})
+        arrays = np.load(io.BytesIO(blobs["preprocessor.npz"]), allow_pickle=False)
+        inputs = TreeInputs if trees else Preprocessor
+        model.preprocessor_ = inputs.from_state(state, {k: arrays[k] for k in arrays.files})
+        if trees: model.model_ = _load_trees(folder, meta, blobs[TREES], model._MODEL)
+        else:
+            w = np.load(io.BytesIO(blobs[WEIGHTS]), allow_pickle=False)
+            n = len([k for k in w.files if k.startswith("coef_")])
+            model.coefs_, model.intercepts_ = [w[f"coef_{i}"] for i in range(n)], [w[f"intercept_{i}"] for i in range(n)]
         kind = meta.get("kind", "binary")
         if kind not in KINDS: raise ValueError(f"unknown bundle kind {kind!r}")
         if (kind == "regression") != issubclass(type(model), RegressorMixin):
@@ -221,6 +270,9 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
             if not (np.isfinite([model.y_mean_, model.y_scale_]).all() and model.y_scale_ > 0):
                 raise ValueError("the target's scaling is not a finite mean and a positive scale")
         else: model.classes_ = np.asarray(_class_names(meta), dtype=object)  # predict gives the client's labels
+        if trees and (model.model_.n_features_in_ != len(meta["features"]) or
+                      (kind != "regression" and len(model.model_.classes_) != len(model.classes_))):
+            raise ValueError("the trees do not match the bundle's features or classes")
         model.frame_input_, model.n_features_in_ = True, len(meta["features"])
         model.feature_names_in_ = np.asarray(meta["features"], dtype=object)
     except (DataError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:

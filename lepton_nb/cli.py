@@ -70,7 +70,7 @@ def _demo_data(args) -> int:
 def _score(args) -> int:
     from lepton_nb.bundle import load_bundle, score_file
     bundle = load_bundle(args.model_dir)
-    s = score_file(bundle, args.input, args.output, chunksize=args.chunksize)
+    s = score_file(bundle, args.input, args.output, chunksize=args.chunksize, reasons=args.reasons)
     print(f"scored {s['rows']:,} rows -> {s['output']}\ndrift summary -> {s['drift']}")
     for col, counts in s["issues"].items():
         print("  " + col + ": " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items() if v))
@@ -116,6 +116,8 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("model_dir"); sc.add_argument("input", help="a .csv, .tsv or .parquet file")
     sc.add_argument("-o", "--output", default=None, help="output file (default: INPUT.scored with the same format)")
     sc.add_argument("--chunksize", type=int, default=50_000, help="rows read and scored at a time (default 50,000)")
+    sc.add_argument("--reasons", type=int, default=3, choices=range(0, 11), metavar="N",
+                    help="top reasons per row, 0 to 10 (default 3; 0 skips them, the fastest for boosted trees)")
     sv = sub.add_parser("serve", help="serve a model bundle over HTTP: GET /health, GET /schema, POST /score")
     sv.add_argument("model_dir")
     sv.add_argument("--host", default="127.0.0.1")

@@ -17,13 +17,19 @@ from .core import ConfigError, DataError
 from .render import number
 
 # %% auto #0
-__all__ = ['baseline_inputs', 'input_attributions', 'attributions', 'logits', 'reason_codes', 'calibrate',
-           'calibration_comparison', 'group_rates', 'pdp_figure']
+__all__ = ['SHAPLEY_ORDERS', 'baseline_inputs', 'sampled_shapley', 'attribution_method', 'input_attributions', 'attributions',
+           'logits', 'reason_codes', 'calibrate', 'calibration_comparison', 'group_rates', 'pdp_figure']
 
 # %% ../nbs/10_explain.ipynb #adce0980
+def _has_gradients(model) -> bool: return hasattr(model, "coefs_")  # the JAX networks; the boosted trees have none
+
 def baseline_inputs(model, X_train:pd.DataFrame) -> np.ndarray:
-    "The baseline row in model-input space: the mean preprocessed training row."
-    return model.preprocessor_.transform(X_train).mean(axis=0).astype(np.float32)
+    """The baseline row in model-input space: for a network the mean preprocessed training row; for boosted trees a
+    typical row (each number's median, each category's commonest level, which is code 0)."""
+    Xt = model.preprocessor_.transform(X_train)
+    if _has_gradients(model): return Xt.mean(axis=0).astype(np.float32)
+    typical = np.nanmedian(np.where(np.isnan(Xt), np.nan, Xt), axis=0) if len(Xt) else np.zeros(Xt.shape[1])
+    return np.where(model.preprocessor_.categorical_, 0.0, np.nan_to_num(typical)).astype(np.float64)
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "steps"))
 def _integrated_gradients(params, rest, x, base, out, *, graphdef, steps):
@@ -56,12 +62,45 @@ def _outputs(model, n:int, output) -> np.ndarray|None:
                           f"got shape {out.shape}, dtype {out.dtype}")
     return out.astype(np.int32)
 
+SHAPLEY_ORDERS = 16  # random input orders per row (8 antithetic pairs): each row costs 16 × (inputs + 1) evaluations
+
+def sampled_shapley(f, # model inputs (m, d) -> raw outputs (m, outputs)
+                    Xt:np.ndarray, baseline:np.ndarray,
+                    output=None, # per row, the output column explained (None: the first)
+                    orders:int=SHAPLEY_ORDERS, seed:int=0, chunk:int=512) -> np.ndarray:
+    """Shapley values of each input against one baseline row, averaged over random input orders: along each order the
+    row's inputs replace the baseline's one at a time, and each input gets the change it makes. Per row they sum exactly
+    to f(row) − f(baseline), whatever the number of orders; more orders only reduce the sampling noise per input."""
+    Xt, baseline = np.asarray(Xt, np.float64), np.asarray(baseline, np.float64)
+    n, d = Xt.shape
+    rng = np.random.default_rng(seed)
+    first = [rng.permutation(d) for _ in range(max(orders // 2, 1))]
+    out, k = np.zeros((n, d)), np.zeros(n, int) if output is None else np.asarray(output)
+    for order in [*first, *[o[::-1] for o in first]]:  # antithetic pairs: each order and its reverse
+        rank = np.empty(d, int)
+        rank[order] = np.arange(d)
+        taken = rank[None, :] < np.arange(d + 1)[:, None]  # (d + 1, d): step j holds the row's first j inputs
+        for i in range(0, n, chunk):
+            rows = Xt[i:i + chunk]
+            walk = np.where(taken[None], rows[:, None, :], baseline[None, None, :]).reshape(-1, d)
+            raw = f(walk).reshape(len(rows), d + 1, -1)[np.arange(len(rows)), :, k[i:i + chunk]]
+            out[i:i + chunk, order] += np.diff(raw, axis=1)
+    return out / (2 * len(first))
+
+def attribution_method(model) -> str:
+    "How `input_attributions` explains `model`, in words for a report."
+    if _has_gradients(model) and len(model.coefs_) == 1: return "exact contributions of the linear model"
+    if _has_gradients(model): return "integrated gradients from the average training row"
+    return (f"sampled Shapley values ({SHAPLEY_ORDERS} random orders of the inputs) from a typical training row "
+            "(medians and commonest levels)")
+
 def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128, chunk:int=64, network=None,
                        output=None, # multi-class models: the class index whose logit each row explains
                       ) -> np.ndarray:
-    "Per-row, per-model-input contributions to the logit (exact for linear models, integrated gradients otherwise)."
-    Xt, baseline = np.asarray(Xt, np.float32), np.asarray(baseline, np.float32)
+    "Per-row, per-model-input contributions to the logit: exact (linear), integrated gradients (networks), sampled Shapley (trees)."
     k = _outputs(model, len(Xt), output)
+    if not _has_gradients(model): return sampled_shapley(lambda Z: model._raw(None, Z), Xt, baseline, output=k)
+    Xt, baseline = np.asarray(Xt, np.float32), np.asarray(baseline, np.float32)
     if len(model.coefs_) == 1:
         return (Xt - baseline) * (model.coefs_[0][:, 0] if k is None else model.coefs_[0][:, k].T)
     graphdef, params, rest = nnx.split(network if network is not None else model.network(), nnx.Param, ...)

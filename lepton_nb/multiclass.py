@@ -20,7 +20,8 @@ from .core import DataError
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import REFERENCE, Case, compare_candidates, CaseReport, target_column, ModelParams
+from .reporting import (Case, CaseReport, ModelParams, candidate_models, compare_candidates, fitted_trees,
+                                 target_column)
 from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import (MULTICLASS as MULTICLASS_METRICS, CV_FOLDS, interval_text, metric_intervals,
                                    out_of_fold, wants_cv)
@@ -33,8 +34,8 @@ __all__ = ['MIN_CLASS_ROWS', 'MAX_CLASSES', 'TriageParams', 'multiclass_target',
 # %% ../nbs/15_multiclass.ipynb #e77f04ec
 class TriageParams(ModelParams):
     "triage: which of several classes a row belongs to (liver toxicity, risk grade, ticket queue)."
-    models: list[Literal["logistic", "mlp"]] = Field(
-        ["logistic", "mlp"], min_length=1, max_length=2,
+    models: list[Literal["logistic", "mlp", "gbdt"]] = Field(
+        ["logistic", "mlp", "gbdt"], min_length=1, max_length=3,
         description="candidate models; the best on validation log loss is chosen")
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare classes up")
 
@@ -105,14 +106,13 @@ class MulticlassCase(Case):
 
 # %% ../nbs/15_multiclass.ipynb #d7b43cb8
 def _candidates(params:TriageParams, seed:int, reference:bool=False) -> dict:
-    "The candidate models, fresh and unfitted (multinomial: one softmax over the classes); the reference last."
+    "The candidate models, fresh and unfitted (multinomial: one softmax over the classes); see the binary kind's."
     make = {"logistic": lambda: LogisticRegression(class_weight=params.class_weight, random_state=seed),
             "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
                                          max_iter=params.max_epochs, class_weight=params.class_weight,
-                                         random_state=seed)}
-    names = {"logistic": "logistic regression", "mlp": "neural network (MLP)"}
-    reference = {REFERENCE: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)} if reference else {}
-    return {**{names[m]: make[m]() for m in dict.fromkeys(params.models)}, **reference}
+                                         random_state=seed),
+            "gbdt": lambda: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)}
+    return candidate_models(make, params.models, reference)
 
 def _split(X, y, params:TriageParams, seed:int) -> list:
     "The stratified train / validation / test split, or a DataError when a part cannot hold every class."
@@ -127,7 +127,7 @@ def _split(X, y, params:TriageParams, seed:int) -> list:
 
 # %% ../nbs/15_multiclass.ipynb #697812e7
 def _choose(params:TriageParams, seed:int, classes:list, X_tr, y_tr, X_va, y_va,
-            reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
+            reference:bool=True, # fit the boosted trees as a reference when `models` leaves them out (never chosen)
            ) -> tuple[pd.DataFrame, dict]:
     "Fit every candidate on the training rows, best validation log loss first: (comparison, fitted models by name)."
     def scores(model):
@@ -179,7 +179,7 @@ def run_multiclass_case(df:pd.DataFrame, target:str, params:TriageParams|None=No
                **multiclass_metrics(y_te, base_te, classes, "baseline_test_"),
                **metric_intervals(MULTICLASS_METRICS, codes, p_te, base_te, "log_loss", strata=codes, seed=seed),
                "valid_log_loss": float(comparison.loc[best, "valid_log_loss"]),
-               "reference_test_log_loss": multiclass_metrics(y_te, fitted[REFERENCE].predict_proba(X_te), classes,
+               "trees_test_log_loss": multiclass_metrics(y_te, fitted_trees(fitted).predict_proba(X_te), classes,
                                                              "")["log_loss"],
                "n_train": len(y_tr), "n_valid": len(y_va), "n_test": len(y_te),
                "class_shares": {c: float(shares[c]) for c in classes}}
@@ -327,6 +327,7 @@ class MulticlassReport(CaseReport):
         self.baseline = baseline_inputs(c.model, c.X_train)
         top = np.argsort(-c.proba_test.max(axis=1))[:examples]
         reasons = multiclass_reasons(c.model, c.X_test.iloc[top], self.baseline, c.classes)
+        self.say(self.reasons_method())
         return self.with_case_ids(reasons.assign(probability=c.proba_test[top].max(axis=1).round(3)))
 
     def bundle_details(self) -> dict:

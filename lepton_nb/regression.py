@@ -21,8 +21,8 @@ from .evaluate import drivers_figure
 from .explain import attributions, baseline_inputs, reason_codes
 from .preprocess import train_valid_test_split
 from .render import code, esc
-from .reporting import (REFERENCE, Case, CaseReport, ModelParams, Probability, compare_candidates,
-                                 target_column)
+from .reporting import (REFERENCE, Case, CaseReport, ModelParams, Probability, candidate_models,
+                                 compare_candidates, fitted_trees, target_column)
 from .tabular import BoostedTreesRegressor, LinearRegression, MLPRegressor
 from .uncertainty import (REGRESSION as REGRESSION_METRICS, CV_FOLDS, interval_text, metric_intervals,
                                    out_of_fold, wants_cv)
@@ -35,8 +35,8 @@ __all__ = ['MIN_ROWS', 'ValueEstimateParams', 'regression_target', 'regression_m
 # %% ../nbs/16_regression.ipynb #8aab15a5
 class ValueEstimateParams(ModelParams):
     "value_estimate: how much — a property's value, a customer's yearly spend, a claim's cost."
-    models: list[Literal["linear", "mlp"]] = Field(
-        ["linear", "mlp"], min_length=1, max_length=2,
+    models: list[Literal["linear", "mlp", "gbdt"]] = Field(
+        ["linear", "mlp", "gbdt"], min_length=1, max_length=3,
         description="candidate models; the best on validation RMSE is chosen")
     log_target: Literal["auto"]|bool = Field("auto", description="model log(1 + target); 'auto': when the training "
                                              "target is positive and right-skewed (skewness above 1)")
@@ -124,16 +124,15 @@ class RegressionCase(Case):
 
 # %% ../nbs/16_regression.ipynb #ce19d85f
 def _candidates(params:ValueEstimateParams, seed:int, reference:bool=False) -> dict:
-    "The candidate models, fresh and unfitted, and with `reference` the boosted-tree reference last."
+    "The candidate models, fresh and unfitted; with `reference`, the boosted trees last when `models` leaves them out."
     make = {"linear": lambda: LinearRegression(C=1.0, max_iter=2000, random_state=seed),
             "mlp": lambda: MLPRegressor(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
-                                        max_iter=params.max_epochs, random_state=seed)}
-    names = {"linear": "linear regression (ridge)", "mlp": "neural network (MLP)"}
-    reference = {REFERENCE: BoostedTreesRegressor(random_state=seed)} if reference else {}
-    return {**{names[m]: make[m]() for m in dict.fromkeys(params.models)}, **reference}
+                                        max_iter=params.max_epochs, random_state=seed),
+            "gbdt": lambda: BoostedTreesRegressor(random_state=seed)}
+    return candidate_models(make, params.models, reference)
 
 def _choose(params:ValueEstimateParams, seed:int, log:bool, X_tr, y_tr, X_va, y_va,
-            reference:bool=True, # also fit the boosted-tree reference (last in the comparison, never chosen)
+            reference:bool=True, # fit the boosted trees as a reference when `models` leaves them out (never chosen)
            ) -> tuple[pd.DataFrame, dict]:
     "Fit every candidate (on log(1 + y) when `log`), best validation RMSE first: (comparison, fitted models by name)."
     to_model = np.log1p if log else np.asarray
@@ -191,7 +190,8 @@ def run_regression_case(df:pd.DataFrame, target:str, params:ValueEstimateParams|
                "interval_width_median": float(np.median(upper - lower)),
                **regression_metrics(y_te, base_te, "baseline_test_"),
                "valid_rmse": float(comparison.loc[best, "valid_rmse"]),
-               "reference_test_rmse": root_mean_squared_error(y_te, _to_target(fitted[REFERENCE].predict(X_te), log)), "n_train": len(y_tr), "n_valid": len(y_va),
+               "trees_test_rmse": root_mean_squared_error(y_te, _to_target(fitted_trees(fitted).predict(X_te), log)),
+               "n_train": len(y_tr), "n_valid": len(y_va),
                "n_test": len(y_te), "log_target": log}
     if wants_cv(y, classes=False, setting=params.cross_validate): metrics.update(_cross_validated(X, y, params, seed))
     stages["evaluate"] = time.perf_counter() - t
@@ -315,6 +315,7 @@ class RegressionReport(CaseReport):
         top = np.argsort(-c.pred_test)[:examples]
         rows = c.X_test.iloc[top]
         reasons = reason_codes(attributions(c.model, rows, self.baseline), X=rows)
+        self.say(self.reasons_method())
         return self.with_case_ids(reasons.assign(estimate=c.pred_test[top].round(0)))
 
     def bundle_details(self) -> dict:

@@ -15,13 +15,14 @@ from .config import ClientConfig, ClientData, LoadedConfig, check_config, load_c
 from .core import ConfigError, DataError
 from .data import Profile, detect_pii, profile
 from .evaluate import drivers_figure
+from .explain import attribution_method
 from .records import environment, jsonable, record
 from .render import code, esc, for_clients
 from .uncertainty import beats
 
 # %% auto #0
-__all__ = ['REFERENCE', 'Probability', 'ColumnName', 'Word', 'ReportSections', 'compare_candidates', 'Case', 'headline_metrics',
-           'target_column', 'Words', 'ModelParams', 'CaseReport']
+__all__ = ['REFERENCE', 'MODEL_NAMES', 'Probability', 'ColumnName', 'Word', 'ReportSections', 'candidate_models', 'fitted_trees',
+           'compare_candidates', 'Case', 'headline_metrics', 'target_column', 'Words', 'ModelParams', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -100,21 +101,28 @@ class ReportSections:
             text += (f" Because the table is small, the headline figures are also {folds}-fold cross-validated: the split, "
                      f"the fits and the choice are repeated {folds} times, each time holding out one of {folds} equal parts of "
                      "the rows, which the model chosen that time then predicts.")
-        self.say(text + self._reference_sentence())
+        self.say(text + self._trees_sentence())
         return self.comparison_table()
 
-    def _reference_sentence(self) -> str:
-        "The boosted-tree reference's held-out score beside the chosen model's, or '' when it was not fitted."
+    def reasons_method(self) -> str:
+        "How this report's reasons were computed, in a sentence: the method depends on the chosen model."
+        return f"Each reason is an input's contribution to the score: {attribution_method(self.case.model)}."
+
+    def _trees_sentence(self) -> str:
+        "The boosted trees' held-out score beside the chosen model's (as a reference or an unchosen candidate), or ''."
         c, (main, higher) = self.case, self.case.MAIN
-        ref = c.metrics.get(f"reference_test_{main}")
-        if ref is None: return ""
+        trees = c.metrics.get(f"trees_test_{main}")
+        if trees is None or c.model_name == MODEL_NAMES["gbdt"]: return ""
         shown = lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
         name = {"auc": "AUC", "rmse": "RMSE"}.get(main, main.replace("_", " "))
-        return (f" The last row is a reference, not a candidate: scikit-learn's gradient-boosted trees "
-                f"(HistGradientBoosting, stopped early on the choice rows), the free default anyone can try. On the "
-                f"held-out rows they reach {'an' if name == 'RMSE' else 'a'} {name} of {shown(ref)} against the chosen "
-                f"model's {shown(c.metrics[f'test_{main}'])} "
-                f"({'higher' if higher else 'lower'} is better); they are shown for comparison and are not deployed.")
+        scores = (f"On the held-out rows they reach {'an' if name == 'RMSE' else 'a'} {name} of {shown(trees)} against "
+                  f"the chosen model's {shown(c.metrics[f'test_{main}'])} ({'higher' if higher else 'lower'} is better)")
+        if REFERENCE in c.comparison.index:
+            return (f" The last row is a reference, not a candidate (this project's `models` leaves them out): "
+                    f"scikit-learn's gradient-boosted trees (HistGradientBoosting, stopped early on the choice rows), the "
+                    f"free default anyone can try. {scores}; they are shown for comparison and are not deployed.")
+        return (f" The boosted trees (scikit-learn's HistGradientBoosting, the free default anyone can try) were not "
+                f"chosen. {scores}; the choice was made on the choice rows, before the held-out rows were looked at.")
 
     def comparison_table(self) -> pd.DataFrame:
         "The candidate models with their validation scores; the chosen one first."
@@ -202,7 +210,22 @@ class ReportSections:
         return metrics
 
 # %% ../nbs/18_reporting.ipynb #2e3532c5
-REFERENCE = "boosted trees (reference)"  # scikit-learn's HistGradientBoosting: shown beside the candidates, never chosen
+REFERENCE = "boosted-tree model (reference)"  # scikit-learn's HistGradientBoosting: shown beside the candidates, never chosen
+MODEL_NAMES = {"logistic": "logistic regression", "linear": "linear regression (ridge)", "mlp": "neural network (MLP)",
+               "gbdt": "boosted-tree model"}  # params.models' keys -> the names a report shows
+
+def candidate_models(make:dict, # params.models' key -> a function making the unfitted model; "gbdt" makes the trees
+                     models:list, # the keys a project chose (params.models)
+                     reference:bool, # fit the trees as a never-chosen reference when `models` leaves them out
+                    ) -> dict:
+    "The candidates by display name, fresh and unfitted, in `models`' order; the boosted trees always among them or last."
+    out = {MODEL_NAMES[m]: make[m]() for m in dict.fromkeys(models)}
+    if reference and "gbdt" not in models: out[REFERENCE] = make["gbdt"]()
+    return out
+
+def fitted_trees(fitted:dict):
+    "The boosted trees among `fitted` models, as a candidate or as the reference (None when neither was fitted)."
+    return fitted.get(MODEL_NAMES["gbdt"], fitted.get(REFERENCE))
 
 def compare_candidates(candidates:dict, # name -> unfitted model; REFERENCE, if there, is fitted but never chosen
                        X_train, y_train, X_valid, y_valid, # y on the models' scale
