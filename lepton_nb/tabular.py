@@ -108,9 +108,11 @@ class _Classifier(ClassifierMixin, _Network):
         w = compute_sample_weight(self.class_weight, y).astype(np.float32)
         binary = len(self.classes_) == 2
         valid = None
-        if validation_data is not None:
-            Xv, yv = validation_data
-            yv = np.searchsorted(self.classes_, np.asarray(yv))
+        if validation_data is not None and not hasattr(self, "C"):  # the linear models do not stop early
+            Xv, yv = validation_data[0], np.asarray(validation_data[1])
+            unseen = sorted(set(yv[~np.isin(yv, self.classes_)].tolist()), key=str)
+            if unseen: raise ValueError(f"validation labels not in the training labels: {unseen[:5]}")
+            yv = np.searchsorted(self.classes_, yv)
             valid = (self._inputs(Xv)[0], yv,
                      compute_sample_weight(self.class_weight, self.classes_[yv]).astype(np.float32))
         self._fit_network(Xt, y_enc, w, "binary" if binary else "multiclass", 1 if binary else len(self.classes_),
@@ -199,7 +201,7 @@ class _Regressor(RegressorMixin, _Network):
         self.y_mean_, self.y_scale_ = y.mean(axis=0), np.where(y.std(axis=0) > 0, y.std(axis=0), 1.0)
         scaled = lambda t: ((np.asarray(t, np.float64) - self.y_mean_) / self.y_scale_).astype(np.float32)
         valid = None
-        if validation_data is not None:
+        if validation_data is not None and not hasattr(self, "C"):  # the linear models do not stop early
             Xv, yv = validation_data
             valid = (self._inputs(Xv)[0], scaled(yv).reshape(len(Xv), -1))
         ys = scaled(y)
