@@ -18,6 +18,7 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import (Case, CaseReport, ColumnName, ModelParams, Probability, Words, candidate_models,
                                  compare_candidates, fitted_trees, target_column)
+from .tabm import TabMClassifier
 from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import BINARY as BINARY_METRICS, CV_FOLDS, interval_text, metric_intervals, out_of_fold, wants_cv
 
@@ -28,8 +29,9 @@ __all__ = ['SOLUTIONS', 'MIN_CLASS_ROWS', 'BinaryParams', 'CreditRiskParams', 'D
 # %% ../nbs/07_binary.ipynb #a562367b
 class BinaryParams(ModelParams):
     "Parameters every binary-decision template takes."
-    models: list[Literal["logistic", "mlp", "gbdt"]] = Field(["logistic", "mlp", "gbdt"], min_length=1, max_length=3,
-                                                     description="candidate models; the best on validation AUC is chosen")
+    models: list[Literal["logistic", "mlp", "gbdt", "tabm"]] = Field(
+        ["logistic", "mlp", "gbdt"], min_length=1, max_length=4,
+        description="candidate models; the best on validation AUC is chosen; 'tabm' (a TabM deep ensemble) is opt-in: the strongest on average, but 30-100x the trees' CPU time")
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare class up")
     cutoff: Probability|None = Field(None, description="decision cut-off; None chooses it on validation (Youden's J)")
 
@@ -83,7 +85,8 @@ def _candidates(params:BinaryParams, seed:int, reference:bool=False) -> dict:
             "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
                                          max_iter=params.max_epochs,
                                          class_weight=params.class_weight, random_state=seed),
-            "gbdt": lambda: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)}
+            "gbdt": lambda: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed),
+            "tabm": lambda: TabMClassifier(class_weight=params.class_weight, random_state=seed)}
     return candidate_models(make, params.models, reference)
 
 def _choose(params:BinaryParams, seed:int, X_tr, y_tr, X_va, y_va,

@@ -114,6 +114,9 @@ def _write_model(model, folder:Path) -> str:
         import skops.io
         skops.io.dump(model.model_, folder / TREES)
         return TREES
+    if hasattr(model, "weights_"):  # a TabM ensemble: its variables by path
+        np.savez(folder / WEIGHTS, **model.weights_)
+        return WEIGHTS
     np.savez(folder / WEIGHTS, **{f"coef_{i}": w for i, w in enumerate(model.coefs_)},
              **{f"intercept_{i}": b for i, b in enumerate(model.intercepts_)})
     return WEIGHTS
@@ -134,7 +137,7 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
     meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "kind": kind,
             "estimator": type(model).__name__, "params": params, "scikit_learn": sklearn.__version__,
-            **scoring, "target": target,
+            **({"network": model.config_} if hasattr(model, "config_") else {}), **scoring, "target": target,
             "features": list(X_train.columns),
             "schema": {c: _column_schema(X_train[c]) for c in X_train.columns},
             "baseline": (baseline if baseline is not None else baseline_inputs(model, X_train)).tolist(),
@@ -216,8 +219,17 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
     return blobs
 
 # %% ../nbs/11_bundle.ipynb #95bdd429
-ESTIMATORS = ("LogisticRegression", "MLPClassifier", "LinearRegression", "MLPRegressor",
-              "BoostedTreesClassifier", "BoostedTreesRegressor")  # what a bundle may hold
+ESTIMATORS = {"LogisticRegression": "tabular", "MLPClassifier": "tabular", "LinearRegression": "tabular",
+              "MLPRegressor": "tabular", "BoostedTreesClassifier": "tabular", "BoostedTreesRegressor": "tabular",
+              "TabMClassifier": "tabm", "TabMRegressor": "tabm"}  # what a bundle may hold, and its module
+
+def _network_config(c:dict) -> dict:
+    "A TabM's shape from bundle.json, checked to be plain numbers of the right kinds."
+    ok = (isinstance(c, dict) and all(isinstance(c.get(k), int) for k in ("n_in", "n_out", "bins"))
+          and c.get("kind") in ("binary", "multiclass", "squared")
+          and isinstance(c.get("numeric"), list) and all(isinstance(i, int) for i in c["numeric"]))
+    if not ok: raise ValueError("the network's shape in bundle.json is not what lepton_nb writes")
+    return {k: c[k] for k in ("n_in", "n_out", "kind", "numeric", "bins")}
 
 def _load_trees(folder:Path, meta:dict, blob:bytes, expected:type):
     "The HistGradientBoosting model in model.skops: only with the scikit-learn that wrote it, and only trusted types."
@@ -241,7 +253,7 @@ def _load_trees(folder:Path, meta:dict, blob:bytes, expected:type):
 
 def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "The fitted estimator described by `meta` and the verified files; a BundleError when a part cannot be read."
-    from lepton_nb import tabular
+    import importlib
     name = meta.get("estimator")
     if name not in ESTIMATORS:
         raise BundleError(f"{folder}: unknown estimator {name!r}", "use a bundle written by lepton_nb")
@@ -250,7 +262,7 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
         raise BundleError(f"{folder}: a {name} bundle needs {TREES if trees else WEIGHTS}", "copy the whole model/ folder")
     try:
         params = {k: tuple(v) if k == "hidden_layer_sizes" else v for k, v in meta["params"].items()}
-        model = getattr(tabular, name)(**params)
+        model = getattr(importlib.import_module(f"lepton_nb.{ESTIMATORS[name]}"), name)(**params)
         state = json.loads(blobs["preprocessor.json"])
         arrays = np.load(io.BytesIO(blobs["preprocessor.npz"]), allow_pickle=False)
         inputs = TreeInputs if trees else Preprocessor
@@ -258,8 +270,13 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
         if trees: model.model_ = _load_trees(folder, meta, blobs[TREES], model._MODEL)
         else:
             w = np.load(io.BytesIO(blobs[WEIGHTS]), allow_pickle=False)
-            n = len([k for k in w.files if k.startswith("coef_")])
-            model.coefs_, model.intercepts_ = [w[f"coef_{i}"] for i in range(n)], [w[f"intercept_{i}"] for i in range(n)]
+            if name.startswith("TabM"):
+                model.weights_, model.config_ = {k: w[k] for k in w.files}, _network_config(meta.get("network"))
+                model.network()  # every variable present, with its shape: checked now, not at the first request
+            else:
+                n = len([k for k in w.files if k.startswith("coef_")])
+                model.coefs_, model.intercepts_ = ([w[f"coef_{i}"] for i in range(n)],
+                                                   [w[f"intercept_{i}"] for i in range(n)])
         kind = meta.get("kind", "binary")
         if kind not in KINDS: raise ValueError(f"unknown bundle kind {kind!r}")
         if (kind == "regression") != issubclass(type(model), RegressorMixin):

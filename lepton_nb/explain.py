@@ -21,7 +21,8 @@ __all__ = ['SHAPLEY_ORDERS', 'baseline_inputs', 'sampled_shapley', 'attribution_
            'logits', 'reason_codes', 'calibrate', 'calibration_comparison', 'group_rates', 'pdp_figure']
 
 # %% ../nbs/10_explain.ipynb #adce0980
-def _has_gradients(model) -> bool: return hasattr(model, "coefs_")  # the JAX networks; the boosted trees have none
+def _has_gradients(model) -> bool: return hasattr(model, "coefs_") or hasattr(model, "weights_")  # trees have none
+def _is_linear(model) -> bool: return hasattr(model, "coefs_") and len(model.coefs_) == 1
 
 def baseline_inputs(model, X_train:pd.DataFrame) -> np.ndarray:
     """The baseline row in model-input space: for a network the mean preprocessed training row; for boosted trees a
@@ -89,7 +90,7 @@ def sampled_shapley(f, # model inputs (m, d) -> raw outputs (m, outputs)
 
 def attribution_method(model) -> str:
     "How `input_attributions` explains `model`, in words for a report."
-    if _has_gradients(model) and len(model.coefs_) == 1: return "exact contributions of the linear model"
+    if _is_linear(model): return "exact contributions of the linear model"
     if _has_gradients(model): return "integrated gradients from the average training row"
     return (f"sampled Shapley values ({SHAPLEY_ORDERS} random orders of the inputs) from a typical training row "
             "(medians and commonest levels)")
@@ -101,7 +102,7 @@ def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128,
     k = _outputs(model, len(Xt), output)
     if not _has_gradients(model): return sampled_shapley(lambda Z: model._raw(None, Z), Xt, baseline, output=k)
     Xt, baseline = np.asarray(Xt, np.float32), np.asarray(baseline, np.float32)
-    if len(model.coefs_) == 1:
+    if _is_linear(model):
         return (Xt - baseline) * (model.coefs_[0][:, 0] if k is None else model.coefs_[0][:, k].T)
     graphdef, params, rest = nnx.split(network if network is not None else model.network(), nnx.Param, ...)
     k = np.zeros(len(Xt), np.int32) if k is None else k

@@ -22,6 +22,7 @@ from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import (Case, CaseReport, ModelParams, candidate_models, compare_candidates, fitted_trees,
                                  target_column)
+from .tabm import TabMClassifier
 from .tabular import BoostedTreesClassifier, LogisticRegression, MLPClassifier
 from .uncertainty import (MULTICLASS as MULTICLASS_METRICS, CV_FOLDS, interval_text, metric_intervals,
                                    out_of_fold, wants_cv)
@@ -34,9 +35,9 @@ __all__ = ['MIN_CLASS_ROWS', 'MAX_CLASSES', 'TriageParams', 'multiclass_target',
 # %% ../nbs/15_multiclass.ipynb #e77f04ec
 class TriageParams(ModelParams):
     "triage: which of several classes a row belongs to (liver toxicity, risk grade, ticket queue)."
-    models: list[Literal["logistic", "mlp", "gbdt"]] = Field(
-        ["logistic", "mlp", "gbdt"], min_length=1, max_length=3,
-        description="candidate models; the best on validation log loss is chosen")
+    models: list[Literal["logistic", "mlp", "gbdt", "tabm"]] = Field(
+        ["logistic", "mlp", "gbdt"], min_length=1, max_length=4,
+        description="candidate models; the best on validation log loss is chosen; 'tabm' (a TabM deep ensemble) is opt-in: the strongest on average, but 30-100x the trees' CPU time")
     class_weight: Literal["balanced"]|None = Field(None, description="'balanced' to weight the rare classes up")
 
 # %% ../nbs/15_multiclass.ipynb #d96fb7cf
@@ -111,7 +112,8 @@ def _candidates(params:TriageParams, seed:int, reference:bool=False) -> dict:
             "mlp": lambda: MLPClassifier(hidden_layer_sizes=tuple(params.hidden_layer_sizes),
                                          max_iter=params.max_epochs, class_weight=params.class_weight,
                                          random_state=seed),
-            "gbdt": lambda: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed)}
+            "gbdt": lambda: BoostedTreesClassifier(class_weight=params.class_weight, random_state=seed),
+            "tabm": lambda: TabMClassifier(class_weight=params.class_weight, random_state=seed)}
     return candidate_models(make, params.models, reference)
 
 def _split(X, y, params:TriageParams, seed:int) -> list:

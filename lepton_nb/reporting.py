@@ -212,7 +212,7 @@ class ReportSections:
 # %% ../nbs/18_reporting.ipynb #2e3532c5
 REFERENCE = "boosted-tree model (reference)"  # scikit-learn's HistGradientBoosting: shown beside the candidates, never chosen
 MODEL_NAMES = {"logistic": "logistic regression", "linear": "linear regression (ridge)", "mlp": "neural network (MLP)",
-               "gbdt": "boosted-tree model"}  # params.models' keys -> the names a report shows
+               "gbdt": "boosted-tree model", "tabm": "deep ensemble (TabM)"}  # params.models' keys -> the names a report shows
 
 def candidate_models(make:dict, # params.models' key -> a function making the unfitted model; "gbdt" makes the trees
                      models:list, # the keys a project chose (params.models)

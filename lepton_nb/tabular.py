@@ -24,6 +24,7 @@ __all__ = ['MAX_TREE_LEVELS', 'MLPClassifier', 'LogisticRegression', 'MLPRegress
 # %% ../nbs/05_tabular.ipynb #f603bc29
 class _Network(BaseEstimator):
     "Inputs through the Preprocessor, weights as NumPy arrays, prediction by the JAX engine."
+    _FITTED = "coefs_"  # the attribute a fitted network has
     _y_checks = {}  # how scikit-learn checks y: regressors take numeric, possibly 2-D targets
     def _inputs(self, X, y=None, fit:bool=False):
         "(model inputs, y) for `X`: checked, turned into a frame, preprocessed; the Preprocessor is fitted when `fit`."
@@ -53,7 +54,7 @@ class _Network(BaseEstimator):
 
     def _raw(self, X, Xt=None, network=None) -> np.ndarray:
         "The network's raw outputs for `X` (or for its model inputs `Xt`, with a prebuilt `network`), in float64."
-        check_is_fitted(self, "coefs_")
+        check_is_fitted(self, self._FITTED)
         return train.predict(network or self.network(), self._inputs(X)[0] if Xt is None else Xt).astype(np.float64)
 
     def _early_stopping_split(self, X, y, w, stratify=None):

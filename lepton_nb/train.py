@@ -60,7 +60,8 @@ def from_weights(coefs:list, intercepts:list, activation:str="relu") -> MLP:
 LOSSES = ("binary", "multiclass", "squared")
 
 def row_loss(kind:str, out:jax.Array, y:jax.Array) -> jax.Array:
-    "The loss of each row for network outputs `out` and targets `y`."
+    "The loss of each row for network outputs `out` and targets `y`; for an ensemble's (rows, members, outputs), the mean over members."
+    if out.ndim == 3: return jnp.mean(jax.vmap(lambda o: row_loss(kind, o, y), in_axes=1, out_axes=1)(out), axis=1)
     if kind == "binary": return optax.sigmoid_binary_cross_entropy(out[:, 0], y)
     if kind == "multiclass": return optax.softmax_cross_entropy_with_integer_labels(out, y)
     if kind == "squared": return 0.5 * jnp.sum((out - y) ** 2, axis=-1)
@@ -71,9 +72,10 @@ def kernel_penalty(params) -> jax.Array:
     leaves = jax.tree_util.tree_flatten_with_path(params)[0]
     return 0.5 * sum(jnp.sum(v ** 2) for path, v in leaves if "kernel" in jax.tree_util.keystr(path))
 
-def _data_loss(params, graphdef, rest, X, y, w, real, kind):
-    "Weighted mean loss over the real rows of a batch."
-    out = nnx.merge(graphdef, params, rest)(X)
+def _data_loss(params, graphdef, rest, X, y, w, real, kind, key=None):
+    "Weighted mean loss over the real rows of a batch; with `key`, an ensemble's members in training mode (dropout on)."
+    model = nnx.merge(graphdef, params, rest)
+    out = model(X) if key is None else model.members(X, key)
     return jnp.sum(row_loss(kind, out, y) * w * real) / jnp.maximum(jnp.sum(real), 1.0)
 
 def _objective(params, graphdef, rest, X, y, w, real, l2, n_train, kind):
@@ -118,22 +120,27 @@ def device_permutation(key, size:int, n) -> jax.Array:
 # %% ../nbs/04_train.ipynb #e4b7f7c2
 @functools.lru_cache(maxsize=None)
 def optimizer(name:str="adam") -> optax.GradientTransformation:
-    "An optax optimiser whose learning rate lives in its state, so changing it does not recompile."
+    "An optax optimiser whose learning rate (and AdamW's weight decay) live in its state: changing them does not recompile."
     makers = {"adam": optax.adam, "sgd": optax.sgd, "adamw": optax.adamw}
     if name not in makers: raise ConfigError(f"solver must be one of {', '.join(makers)}; got {name!r}")
-    return optax.inject_hyperparams(makers[name])(learning_rate=1e-3)
+    decay = {"weight_decay": 1e-4} if name == "adamw" else {}  # optax's default
+    return optax.inject_hyperparams(makers[name])(learning_rate=1e-3, **decay)
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "tx", "kind", "batch_size", "penalised"))
-def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphdef, tx, kind, batch_size, penalised):
+@functools.partial(jax.jit, static_argnames=("graphdef", "tx", "kind", "batch_size", "penalised", "stochastic"))
+def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphdef, tx, kind, batch_size, penalised,
+                 stochastic=False, # an ensemble with dropout (`members`): one random key per batch
+                ):
     "One shuffled pass over the padded training rows, then validation: (params, opt_state, train_loss, [valid_loss, metric])."
     order = device_permutation(key, X.shape[0], n)  # real rows first, in random order
     batched = lambda a: a[order].reshape(-1, batch_size, *a.shape[1:])  # one gather per epoch, then contiguous batches
-    batches = (batched(X), batched(y), batched(w), (order < n).astype(jnp.float32).reshape(-1, batch_size))
+    real = (order < n).astype(jnp.float32).reshape(-1, batch_size)
+    keys = jax.random.split(jax.random.fold_in(key, 1), real.shape[0]) if stochastic else jnp.zeros(real.shape[0])
+    batches = (batched(X), batched(y), batched(w), real, keys)
     flat, unflatten = ravel_pytree(params)  # one vector: the optimiser updates one array, not one per layer
     is_kernel = ravel_pytree(jax.tree_util.tree_map_with_path(
         lambda path, v: jnp.full_like(v, "kernel" in jax.tree_util.keystr(path)), params))[0]
-    def objective(v, xb, yb, wb, real):
-        data = _data_loss(unflatten(v), graphdef, rest, xb, yb, wb, real, kind)
+    def objective(v, xb, yb, wb, real, kb):
+        data = _data_loss(unflatten(v), graphdef, rest, xb, yb, wb, real, kind, kb if stochastic else None)
         return data + l2 * 0.5 * jnp.sum((v * is_kernel) ** 2) / n if penalised else data
     def update(carry, batch):
         p, s = carry
@@ -192,7 +199,8 @@ def _targets(kind, y) -> np.ndarray:
     return y.reshape(-1, 1) if y.ndim == 1 else y
 
 # %% ../nbs/04_train.ipynb #0c517e51
-def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
+def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives each member's training outputs
+        X:np.ndarray, y:np.ndarray, *,
         loss:str="binary", # 'binary', 'multiclass' or 'squared'
         sample_weight:np.ndarray|None=None, # per-row weights, e.g. class weights
         valid:tuple|None=None, # (X_valid, y_valid) or (X_valid, y_valid, w_valid) for early stopping
@@ -204,6 +212,7 @@ def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
         tol:float=1e-4, # the least improvement that counts
         seed:int=0, # seeds the shuffles
         solver:str="adam", # 'adam', 'adamw' or 'sgd'
+        weight_decay:float|None=None, # AdamW's decoupled weight decay (None: optax's 1e-4)
         verbose:bool|None=None, # False hides the progress bar (shown on terminals and in notebooks, never in CI)
        ) -> History:
     "Train `model` in place with minibatches, one compiled call per epoch; returns the History."
@@ -215,6 +224,8 @@ def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
     tx = optimizer(solver)
     opt_state = tx.init(ravel_pytree(params)[0])
     opt_state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, jnp.float32)
+    if weight_decay is not None and "weight_decay" in opt_state.hyperparams:
+        opt_state.hyperparams["weight_decay"] = jnp.asarray(weight_decay, jnp.float32)
     Xd, yd, wd = _device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, padded_rows(n, batch_size))
     valid_d = None
     if valid is not None:
@@ -229,7 +240,8 @@ def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
         key, sub = jax.random.split(key)
         params, opt_state, tl, vl = _train_epoch(params, opt_state, sub, rest, Xd, yd, wd, jnp.int32(n), valid_d,
                                                  jnp.float32(l2), graphdef=graphdef, tx=tx, kind=loss,
-                                                 batch_size=batch_size, penalised=l2 > 0)
+                                                 batch_size=batch_size, penalised=l2 > 0,
+                                                 stochastic=hasattr(model, "members"))
         tl, (vl, vm) = float(tl), map(float, np.asarray(vl))  # waits for the device: the epoch's wall time is now known
         _check_finite(tl, epoch)
         if valid_d is not None: _check_finite(vl, epoch, "validation")
@@ -253,14 +265,16 @@ def fit(model:MLP, X:np.ndarray, y:np.ndarray, *,
 def _forward(params, rest, X, *, graphdef):
     return nnx.merge(graphdef, params, rest)(X)
 
-def predict(model:MLP, X:np.ndarray, chunk:int=4096) -> np.ndarray:
+def predict(model:nnx.Module, X:np.ndarray, chunk:int=4096) -> np.ndarray:
     "The network's raw outputs (logits or values) for `X`, as a float32 NumPy array."
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     X = np.asarray(X, np.float32)
     outs = [np.asarray(_forward(params, rest, jnp.asarray(pad_rows(X[i:i + chunk], chunk)),
                                 graphdef=graphdef))[:len(X[i:i + chunk])]
             for i in range(0, len(X), chunk)]
-    return np.concatenate(outs) if outs else np.zeros((0, model.layers[len(model.layers) - 1].out_features), np.float32)
+    if outs: return np.concatenate(outs)
+    width = jax.eval_shape(lambda x: nnx.merge(graphdef, params, rest)(x), jax.ShapeDtypeStruct((1, X.shape[1]), jnp.float32))
+    return np.zeros((0, width.shape[1]), np.float32)  # no rows: the outputs' width, from the network's shapes alone
 
 # %% ../nbs/04_train.ipynb #e0f2f21f
 @functools.partial(jax.jit, static_argnames=("graphdef", "kind"))

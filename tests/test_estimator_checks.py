@@ -1,10 +1,11 @@
-"""scikit-learn's own estimator checks, run on all four estimators.
+"""scikit-learn's own estimator checks, run on the JAX estimators (the networks, the linear models, TabM).
 
 Checks that cannot pass are listed in EXPECTED_FAILED with the reason; none is skipped silently.
 """
 import warnings
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from lepton_nb.tabm import TabMClassifier, TabMRegressor
 from lepton_nb.tabular import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
 
 # Small networks and few epochs keep the suite fast; the checks test the contract, not accuracy at scale.
@@ -13,6 +14,8 @@ ESTIMATORS = [
     MLPRegressor(hidden_layer_sizes=(16,), max_iter=60, random_state=0),
     LogisticRegression(random_state=0),
     LinearRegression(random_state=0),
+    TabMClassifier(k=2, width=16, depth=1, n_bins=8, d_emb=4, batch_size=32, max_iter=60, random_state=0),
+    TabMRegressor(k=2, width=16, depth=1, n_bins=8, d_emb=4, batch_size=32, max_iter=60, random_state=0),
 ]
 
 # No check is expected to fail. The one check pytest reports as skipped is scikit-learn's own
@@ -22,7 +25,8 @@ ESTIMATORS = [
 ARRAY_API = {"check_array_api_input": "array-API inputs are not supported; scikit-learn skips this check "
                                       "unless SCIPY_ARRAY_API=1"}
 EXPECTED_FAILED = {name: ARRAY_API
-                   for name in ("MLPClassifier", "MLPRegressor", "LogisticRegression", "LinearRegression")}
+                   for name in ("MLPClassifier", "MLPRegressor", "LogisticRegression", "LinearRegression",
+                                "TabMClassifier", "TabMRegressor")}
 
 
 def expected_failed_checks(estimator):

@@ -72,3 +72,21 @@ def test_multiclass_trees_reasons_add_up_to_the_predicted_class_score():
     att = attributions(case.model, rows, base, output=chosen)
     raw, base_raw = case.model._raw(rows), case.model._raw(None, base[None])[0]
     np.testing.assert_allclose(att.sum(axis=1), raw[np.arange(10), chosen] - base_raw[chosen], atol=1e-9)
+
+
+def test_a_project_can_choose_the_tabm_ensemble_and_ship_it(tmp_path):
+    "`models: [tabm]`: the deep ensemble is fitted, chosen, bundled, scored by the CLI with reasons."
+    from lepton_nb.datasets import load_breast_cancer
+    cancer = load_breast_cancer()
+    case = run_binary_case(cancer, "diagnosis", "malignant", BinaryParams(models=["tabm"], cross_validate=False), seed=0)
+    assert case.model_name == "deep ensemble (TabM)" and case.metrics["test_auc"] > 0.95
+    assert "boosted-tree model (reference)" in case.comparison.index  # the trees still shown beside it
+    folder = save_bundle(case.model, tmp_path / "model", case.X_train, cutoff=case.cutoff, positive="malignant",
+                         classes=["benign", "malignant"], baseline=baseline_inputs(case.model, case.X_train))
+    rows = cancer.drop(columns="diagnosis").head(20)
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    run = _cli("score", folder, tmp_path / "new.csv", "-o", tmp_path / "scored.csv")
+    assert run.returncode == 0, run.stderr
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    np.testing.assert_allclose(scored.score, case.model.predict_proba(rows)[:, 1], rtol=1e-5)
+    assert scored.reason_1.notna().any()
