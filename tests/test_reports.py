@@ -59,6 +59,9 @@ def test_html_is_for_the_client(demo, customer, name):
     assert "95% interval" in text, "headline numbers say how sure they are"
     assert "boosted-tree model" in text and ("were not chosen" in text or "Shapley" in text), \
         "every report has the free boosted-tree default among its candidates, and says how it scored"
+    if customer not in ("demo-pharma", "demo-bank"):  # three demo clients opt in to the deep ensemble (see their configs)
+        assert all(name in text for name in ("logistic regression" if customer != "demo-realty" else "linear regression",
+                                             "neural network (MLP)", "boosted-tree model", "deep ensemble (TabM)"))
     assert not re.search(r"\d[eE][+-]\d", text) and not re.search(r"\(-?\d[\d.]*, -?\d[\d.]*\]", text), \
         "no scientific notation and no raw interval labels in what the client reads"
 

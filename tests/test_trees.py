@@ -16,6 +16,14 @@ from lepton_nb.multiclass import TriageParams, run_multiclass_case
 from lepton_nb.serve import make_app
 
 
+def _cli_scores(folder, rows:pd.DataFrame, tmp_path) -> pd.DataFrame:
+    "What `lepton-nb score` writes for `rows` with the bundle in `folder`."
+    rows.to_csv(tmp_path / "new.csv", index=False)
+    run = _cli("score", folder, tmp_path / "new.csv", "-o", tmp_path / "scored.csv")
+    assert run.returncode == 0, run.stderr
+    return pd.read_csv(tmp_path / "scored.csv")
+
+
 @pytest.fixture(scope="module")
 def credit():
     return load_credit_data()
@@ -40,10 +48,7 @@ def test_the_chosen_trees_score_like_scikit_learn_and_beat_chance(credit_trees):
 def test_cli_score_gives_the_trees_probabilities_and_reasons(credit_trees, credit, tmp_path):
     case, folder = credit_trees
     rows = credit.drop(columns="Status").head(30)
-    rows.to_csv(tmp_path / "new.csv", index=False)
-    run = _cli("score", folder, tmp_path / "new.csv", "-o", tmp_path / "scored.csv")
-    assert run.returncode == 0, run.stderr
-    scored = pd.read_csv(tmp_path / "scored.csv")
+    scored = _cli_scores(folder, rows, tmp_path)
     np.testing.assert_allclose(scored.score, case.model.predict_proba(rows)[:, 1], rtol=1e-9)
     assert set(scored.decision) <= {"good", "bad"} and scored.reason_1.notna().mean() > 0.8
     assert scored.reason_1.dropna().isin(rows.columns).all(), "reasons name the client's own columns"
@@ -84,9 +89,6 @@ def test_a_project_can_choose_the_tabm_ensemble_and_ship_it(tmp_path):
     folder = save_bundle(case.model, tmp_path / "model", case.X_train, cutoff=case.cutoff, positive="malignant",
                          classes=["benign", "malignant"], baseline=baseline_inputs(case.model, case.X_train))
     rows = cancer.drop(columns="diagnosis").head(20)
-    rows.to_csv(tmp_path / "new.csv", index=False)
-    run = _cli("score", folder, tmp_path / "new.csv", "-o", tmp_path / "scored.csv")
-    assert run.returncode == 0, run.stderr
-    scored = pd.read_csv(tmp_path / "scored.csv")
+    scored = _cli_scores(folder, rows, tmp_path)
     np.testing.assert_allclose(scored.score, case.model.predict_proba(rows)[:, 1], rtol=1e-5)
     assert scored.reason_1.notna().any()
