@@ -134,8 +134,7 @@ SUITE = {  # name -> (kind, loader returning (X, y, description))
 
 def categorical_columns(X:pd.DataFrame) -> list:
     "Boolean, object and category columns (the rest are numeric)."
-    return [c for c, t in X.dtypes.items() if pd.api.types.is_bool_dtype(t) or t == object
-            or isinstance(t, pd.CategoricalDtype)]
+    return [c for c, t in X.dtypes.items() if pd.api.types.is_bool_dtype(t) or not pd.api.types.is_numeric_dtype(t)]
 
 
 def _as_strings(X:pd.DataFrame, cats:list) -> pd.DataFrame:

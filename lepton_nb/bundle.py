@@ -16,21 +16,18 @@ from .core import BundleError, ConfigError, DataError
 from .data import frame_sha256
 from .explain import attributions, reason_codes
 from .preprocess import MISSING, Preprocessor
-from .tabular import BoostedTreesClassifier, BoostedTreesRegressor, TreeInputs
+from .tabular import BoostedTreesClassifier, BoostedTreesRegressor, TreeInputs, check_tree_arrays
 from sklearn.base import RegressorMixin
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'FILES', 'WEIGHTS', 'TREES', 'TRUSTED_TREE_TYPES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'ESTIMATORS',
-           'TOO_FEW', 'bundle_signature', 'save_bundle', 'Bundle', 'load_bundle', 'check_input', 'bin_counts', 'psi',
+__all__ = ['FORMAT_VERSION', 'FILES', 'WEIGHTS', 'TREES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'ESTIMATORS', 'TOO_FEW',
+           'bundle_signature', 'save_bundle', 'Bundle', 'load_bundle', 'check_input', 'bin_counts', 'psi',
            'drift_table', 'score_frame', 'score', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
 FORMAT_VERSION = 2  # 1 held a pickled Preprocessor; 2 holds data only
 FILES = ("preprocessor.json", "preprocessor.npz", "bundle.json")  # in every bundle, beside its model's file
-WEIGHTS, TREES = "weights.npz", "model.skops"  # a network's arrays; boosted trees in skops' format
-TRUSTED_TREE_TYPES = (  # what model.skops may hold beyond skops' defaults (scikit-learn's estimators, NumPy)
-    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
-    "functools.partial", "sklearn.utils.validation.check_array")  # HistGradientBoosting's input check
+WEIGHTS, TREES = "weights.npz", "trees.npz"  # a network's arrays; boosted trees' node tables (`tree_arrays`)
 LEGACY_FILE = "preprocessor.pkl"
 KEY_ENV = "LEPTON_NB_BUNDLE_KEY"
 
@@ -109,10 +106,9 @@ def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool
     return {"classes": names, "positive": positive, "cutoff": float(cutoff)}
 
 def _write_model(model, folder:Path) -> str:
-    "Write the fitted model's own file (a network's weights, or the trees via skops); return its name."
+    "Write the fitted model's own file (a network's weights, or the trees' node tables); return its name."
     if isinstance(model, (BoostedTreesClassifier, BoostedTreesRegressor)):
-        import skops.io
-        skops.io.dump(model.model_, folder / TREES)
+        np.savez(folder / TREES, **model.trees_)
         return TREES
     if hasattr(model, "weights_"):  # a TabM ensemble: its variables by path
         np.savez(folder / WEIGHTS, **model.weights_)
@@ -223,33 +219,17 @@ ESTIMATORS = {"LogisticRegression": "tabular", "MLPClassifier": "tabular", "Line
               "MLPRegressor": "tabular", "BoostedTreesClassifier": "tabular", "BoostedTreesRegressor": "tabular",
               "TabMClassifier": "tabm", "TabMRegressor": "tabm"}  # what a bundle may hold, and its module
 
-def _network_config(c:dict) -> dict:
-    "A TabM's shape from bundle.json, checked to be plain numbers of the right kinds."
+def _network_config(c:dict, params:dict) -> dict:
+    "A TabM's shape from bundle.json, checked to be plain numbers in sane ranges (a rewritten file cannot exhaust memory)."
     ok = (isinstance(c, dict) and all(isinstance(c.get(k), int) for k in ("n_in", "n_out", "bins"))
-          and c.get("kind") in ("binary", "multiclass", "squared")
-          and isinstance(c.get("numeric"), list) and all(isinstance(i, int) for i in c["numeric"]))
+          and c.get("kind") in ("binary", "multiclass", "squared") and 1 <= c["n_in"] <= 100_000
+          and 1 <= c["n_out"] <= 1_000 and 0 <= c["bins"] <= 1_024
+          and isinstance(c.get("numeric"), list) and all(isinstance(i, int) and 0 <= i < c["n_in"] for i in c["numeric"])
+          and len(set(c["numeric"])) == len(c["numeric"]) and (c["bins"] > 0 or not c["numeric"])
+          and all(isinstance(params.get(k), int) and 1 <= params[k] <= top
+                  for k, top in (("k", 32), ("width", 2_048), ("depth", 8), ("d_emb", 128))))
     if not ok: raise ValueError("the network's shape in bundle.json is not what lepton_nb writes")
     return {k: c[k] for k in ("n_in", "n_out", "kind", "numeric", "bins")}
-
-def _load_trees(folder:Path, meta:dict, blob:bytes, expected:type):
-    "The HistGradientBoosting model in model.skops: only with the scikit-learn that wrote it, and only trusted types."
-    import skops.io
-    wrote = meta.get("scikit_learn")
-    if wrote != sklearn.__version__:
-        raise BundleError(f"{folder}: its boosted trees were saved with scikit-learn {wrote}, and this environment has "
-                          f"scikit-learn {sklearn.__version__}; trees are read only by the version that wrote them",
-                          f"score it where scikit-learn=={wrote} is installed, or re-run the report here")
-    try:
-        untrusted = sorted(set(skops.io.get_untrusted_types(data=blob)) - set(TRUSTED_TREE_TYPES))
-        if untrusted: raise BundleError(f"{folder / TREES}: holds types lepton_nb never writes: {', '.join(untrusted[:5])}",
-                                        "use a bundle written by lepton_nb; never edit its files")
-        trees = skops.io.loads(blob, trusted=list(TRUSTED_TREE_TYPES))
-    except BundleError: raise
-    except Exception as e:  # a consistently rewritten file skops cannot read
-        raise BundleError(f"{folder / TREES}: cannot be read: {type(e).__name__}: {e}", "use an intact copy of the bundle") from None
-    if type(trees) is not expected:
-        raise BundleError(f"{folder / TREES}: holds a {type(trees).__name__}, not a {expected.__name__}")
-    return trees
 
 def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "The fitted estimator described by `meta` and the verified files; a BundleError when a part cannot be read."
@@ -267,11 +247,15 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
         arrays = np.load(io.BytesIO(blobs["preprocessor.npz"]), allow_pickle=False)
         inputs = TreeInputs if trees else Preprocessor
         model.preprocessor_ = inputs.from_state(state, {k: arrays[k] for k in arrays.files})
-        if trees: model.model_ = _load_trees(folder, meta, blobs[TREES], model._MODEL)
+        if trees:
+            arrays = np.load(io.BytesIO(blobs[TREES]), allow_pickle=False)
+            model.trees_ = check_tree_arrays({k: arrays[k] for k in arrays.files}, len(meta["features"]))
+            if list(model.preprocessor_.columns_) != list(meta["features"]):
+                raise ValueError("the trees' inputs are not the bundle's features")
         else:
             w = np.load(io.BytesIO(blobs[WEIGHTS]), allow_pickle=False)
             if name.startswith("TabM"):
-                model.weights_, model.config_ = {k: w[k] for k in w.files}, _network_config(meta.get("network"))
+                model.weights_, model.config_ = {k: w[k] for k in w.files}, _network_config(meta.get("network"), params)
                 model.network()  # every variable present, with its shape: checked now, not at the first request
             else:
                 n = len([k for k in w.files if k.startswith("coef_")])
@@ -287,13 +271,15 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
             if not (np.isfinite([model.y_mean_, model.y_scale_]).all() and model.y_scale_ > 0):
                 raise ValueError("the target's scaling is not a finite mean and a positive scale")
         else: model.classes_ = np.asarray(_class_names(meta), dtype=object)  # predict gives the client's labels
-        if trees and (model.model_.n_features_in_ != len(meta["features"]) or
-                      (kind != "regression" and len(model.model_.classes_) != len(model.classes_))):
-            raise ValueError("the trees do not match the bundle's features or classes")
+        outputs = 1 if kind != "multiclass" else len(model.classes_)  # the raw scores the kind reads
+        if trees and len(model.trees_["baseline"]) != outputs: raise ValueError("the trees' outputs do not match the kind")
+        if not trees and name.startswith("TabM"):
+            if model.config_["n_out"] != outputs or model.config_["n_in"] != len(model.preprocessor_.feature_names_out_):
+                raise ValueError("the network's inputs or outputs do not match the bundle")
         model.frame_input_, model.n_features_in_ = True, len(meta["features"])
         model.feature_names_in_ = np.asarray(meta["features"], dtype=object)
-    except (DataError, ValueError, KeyError, TypeError, AttributeError, OSError) as e:
-        raise BundleError(f"{folder}: the model cannot be rebuilt: {e}",
+    except Exception as e:  # a consistently rewritten file: whatever it breaks is a BundleError, never a traceback
+        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
                           "use a bundle written by this lepton_nb") from None
     return model
 
@@ -412,7 +398,7 @@ def _kind_columns(bundle:Bundle, Xt:np.ndarray) -> tuple[dict, np.ndarray|None]:
 
 def _reason_columns(bundle:Bundle, X:pd.DataFrame, Xt:np.ndarray, k:int, output) -> pd.DataFrame|None:
     "The top `k` reasons per row (toward the predicted class when `output`), or None where explain cannot (regressors)."
-    baseline = np.asarray(bundle.meta["baseline"], np.float32)
+    baseline = np.asarray(bundle.meta["baseline"], np.float64)  # networks cast it to float32 themselves
     try: att = attributions(bundle.model, X, baseline, Xt=Xt, network=bundle.network, output=output)
     except ConfigError:  # lepton_nb.explain explains classifiers only (not yet regressors)
         if bundle.kind == "binary": raise

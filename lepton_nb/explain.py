@@ -68,7 +68,9 @@ SHAPLEY_ORDERS = 16  # random input orders per row (8 antithetic pairs): each ro
 def sampled_shapley(f, # model inputs (m, d) -> raw outputs (m, outputs)
                     Xt:np.ndarray, baseline:np.ndarray,
                     output=None, # per row, the output column explained (None: the first)
-                    orders:int=SHAPLEY_ORDERS, seed:int=0, chunk:int=512) -> np.ndarray:
+                    orders:int=SHAPLEY_ORDERS, seed:int=0,
+                    cells:int=2**21, # walk rows x inputs evaluated at a time: memory stays near 16 MB at any width
+                   ) -> np.ndarray:
     """Shapley values of each input against one baseline row, averaged over random input orders: along each order the
     row's inputs replace the baseline's one at a time, and each input gets the change it makes. Per row they sum exactly
     to f(row) − f(baseline), whatever the number of orders; more orders only reduce the sampling noise per input."""
@@ -77,6 +79,7 @@ def sampled_shapley(f, # model inputs (m, d) -> raw outputs (m, outputs)
     rng = np.random.default_rng(seed)
     first = [rng.permutation(d) for _ in range(max(orders // 2, 1))]
     out, k = np.zeros((n, d)), np.zeros(n, int) if output is None else np.asarray(output)
+    chunk = max(1, cells // ((d + 1) * max(d, 1)))
     for order in [*first, *[o[::-1] for o in first]]:  # antithetic pairs: each order and its reverse
         rank = np.empty(d, int)
         rank[order] = np.arange(d)

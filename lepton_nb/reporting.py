@@ -115,7 +115,7 @@ class ReportSections:
         if trees is None or c.model_name == MODEL_NAMES["gbdt"]: return ""
         shown = lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
         name = {"auc": "AUC", "rmse": "RMSE"}.get(main, main.replace("_", " "))
-        scores = (f"On the held-out rows they reach {'an' if name == 'RMSE' else 'a'} {name} of {shown(trees)} against "
+        scores = (f"On the held-out rows they reach {'an' if name in ('RMSE', 'AUC') else 'a'} {name} of {shown(trees)} against "
                   f"the chosen model's {shown(c.metrics[f'test_{main}'])} ({'higher' if higher else 'lower'} is better)")
         if REFERENCE in c.comparison.index:
             return (f" The last row is a reference, not a candidate (this project's `models` leaves them out): "

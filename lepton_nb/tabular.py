@@ -19,7 +19,8 @@ from . import train
 
 # %% auto #0
 __all__ = ['MAX_TREE_LEVELS', 'MLPClassifier', 'LogisticRegression', 'MLPRegressor', 'LinearRegression', 'TreeInputs',
-           'BoostedTreesClassifier', 'BoostedTreesRegressor']
+           'tree_arrays', 'check_tree_arrays', 'compiled_trees', 'tree_scores', 'BoostedTreesClassifier',
+           'BoostedTreesRegressor']
 
 # %% ../nbs/05_tabular.ipynb #f603bc29
 class _Network(BaseEstimator):
@@ -251,18 +252,20 @@ def _tree_columns(X:pd.DataFrame) -> dict:
     for col in X.columns:
         s = X[col]
         if pd.api.types.is_datetime64_any_dtype(s): out[col] = "date"
-        elif pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s): out[col] = "number"
+        elif pd.api.types.is_numeric_dtype(s): out[col] = "number"  # yes/no columns too: 1/0, as the networks read them
         else: out[col] = s.dropna().astype(str).value_counts().index[:MAX_TREE_LEVELS].to_list()
     return out
 
 def _tree_column(s:pd.Series, spec) -> np.ndarray:
     "One column as the trees read it: a float, a day number, or the code of a training level (NaN: missing)."
-    if spec == "number": return pd.to_numeric(s, errors="coerce").to_numpy(np.float64, na_value=np.nan)
-    if spec == "date":
-        days = pd.to_datetime(s, errors="coerce")
-        return np.where(days.isna(), np.nan, days.to_numpy("datetime64[ns]").astype("int64") / 86_400e9)
+    if spec == "number":
+        s = s.astype(float) if pd.api.types.is_bool_dtype(s) else s
+        return pd.to_numeric(s, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    if spec == "date":  # days since 1970 in UTC, in the dates' own unit (a 9999-12-31 sentinel stays the latest)
+        seconds = pd.to_datetime(s, errors="coerce", utc=True).dt.tz_convert(None).to_numpy("datetime64[s]")
+        return np.where(np.isnat(seconds), np.nan, seconds.astype(np.int64) / 86_400)
     s = s.astype(object)
-    codes = pd.Categorical(s.where(s.isna(), s.astype(str)), categories=spec).codes
+    codes = pd.Index(spec, dtype=object).get_indexer(s.where(s.isna(), s.astype(str)))  # -1: unseen or missing
     return np.where(codes < 0, np.nan, codes).astype(np.float64)
 
 class TreeInputs:
@@ -296,6 +299,146 @@ class TreeInputs:
         out.columns_, out.feature_groups_ = dict(columns), list(columns)
         return out
 
+def tree_arrays(model) -> dict[str, np.ndarray]:
+    """A fitted HistGradientBoosting model as plain arrays: every tree's nodes in one table (children by absolute index),
+    each tree's root and the output it adds to, the categories' bitsets, the model's column order and category codes,
+    and the starting score. `tree_scores` predicts from them alone, so a bundle holds data, not a scikit-learn object."""
+    cat_in = np.flatnonzero(model.is_categorical_) if model.is_categorical_ is not None else np.array([], int)
+    order = np.concatenate([cat_in, np.setdiff1d(np.arange(model.n_features_in_), cat_in)]).astype(np.int64)
+    lookup = np.full((len(cat_in), 256), -1, np.int16)  # the client code -> the trees' own code of each category
+    if len(cat_in):
+        encoder = model._preprocessor.named_transformers_["encoder"]
+        for j, levels in enumerate(encoder.categories_):  # a gap seen in training is a category there; here, missing
+            levels = np.asarray(levels, np.float64)
+            seen = np.flatnonzero(np.isfinite(levels))
+            lookup[j, levels[seen].astype(np.int64)] = seen
+    known, rows = model._bin_mapper.make_known_categories_bitsets()
+    known_by_feature = np.zeros((model.n_features_in_, 8), np.uint32)
+    known_by_feature[:len(cat_in)] = known[rows[:len(cat_in)]] if len(cat_in) else known_by_feature[:0]
+    nodes, roots, outputs, bitsets, offset = [], [], [], [np.zeros((1, 8), np.uint32)], 0
+    for per_output in model._predictors:
+        for k, tree in enumerate(per_output):
+            n = tree.nodes
+            leaf = n["is_leaf"].astype(bool)
+            nodes.append({"value": n["value"], "feature": n["feature_idx"], "threshold": n["num_threshold"],
+                          "missing_left": n["missing_go_to_left"].astype(bool), "leaf": leaf,
+                          "categorical": n["is_categorical"].astype(bool),
+                          "left": np.where(leaf, -1, n["left"].astype(np.int64) + offset),
+                          "right": np.where(leaf, -1, n["right"].astype(np.int64) + offset),
+                          "bitset": np.where(n["is_categorical"].astype(bool),
+                                             n["bitset_idx"].astype(np.int64) + sum(len(b) for b in bitsets), 0)})
+            bitsets.append(np.asarray(tree.raw_left_cat_bitsets, np.uint32).reshape(-1, 8))
+            roots.append(offset)
+            outputs.append(k)
+            offset += len(n)
+    table = {k: np.concatenate([t[k] for t in nodes]) for k in nodes[0]} if nodes else {}
+    return {**{f"node_{k}": v for k, v in table.items()}, "roots": np.asarray(roots, np.int64),
+            "outputs": np.asarray(outputs, np.int64), "left_bitsets": np.concatenate(bitsets),
+            "known_bitsets": known_by_feature, "order": order, "category_codes": lookup,
+            "baseline": np.asarray(model._baseline_prediction, np.float64).reshape(-1)}
+
+def check_tree_arrays(t:dict, n_inputs:int) -> dict:
+    """`t` when it is a table `tree_scores` can walk safely (every split's children after it and inside the table,
+    every index in range); else a ValueError naming the first problem. Bundles are checked with it when loaded."""
+    names = ("node_value", "node_feature", "node_threshold", "node_missing_left", "node_leaf", "node_categorical",
+             "node_left", "node_right", "node_bitset")
+    missing = [k for k in (*names, "roots", "outputs", "left_bitsets", "known_bitsets", "order", "category_codes",
+                           "baseline") if k not in t]
+    if missing: raise ValueError(f"tree arrays lack {missing[:3]}")
+    n = len(t["node_value"])
+    if any(np.shape(t[k]) != (n,) for k in names): raise ValueError("tree node arrays differ in length")
+    split = ~t["node_leaf"].astype(bool)
+    at = np.arange(n)
+    for side in ("node_left", "node_right"):
+        child = t[side][split]
+        if not ((child > at[split]) & (child < n)).all(): raise ValueError("a split's child is not after it in the table")
+    n_cat = len(t["category_codes"])
+    if not (np.sort(t["order"]) == np.arange(n_inputs)).all() or np.shape(t["category_codes"]) != (n_cat, 256):
+        raise ValueError("tree inputs do not match the bundle's columns")
+    if not ((t["node_feature"][split] >= 0) & (t["node_feature"][split] < n_inputs)).all():
+        raise ValueError("a split reads a column that does not exist")
+    cat = split & t["node_categorical"].astype(bool)
+    if not ((t["node_bitset"][cat] >= 0) & (t["node_bitset"][cat] < len(t["left_bitsets"]))).all():
+        raise ValueError("a category split's bitset does not exist")
+    roots = np.asarray(t["roots"])
+    if len(roots) and (roots[0] != 0 or (np.diff(roots) <= 0).any()): raise ValueError("tree roots out of order")
+    ends = np.append(roots[1:], n)[np.maximum(np.searchsorted(roots, at, side="right") - 1, 0)]  # each node's tree's end
+    if not ((t["node_left"][split] < ends[split]) & (t["node_right"][split] < ends[split])).all():
+        raise ValueError("a split's child is not in its own tree")
+    if (np.shape(t["known_bitsets"]) != (n_inputs, 8) or np.shape(t["left_bitsets"])[1:] != (8,)
+            or ((t["roots"] < 0) | (t["roots"] >= max(n, 1))).any() or len(t["outputs"]) != len(t["roots"])
+            or ((t["outputs"] < 0) | (t["outputs"] >= len(t["baseline"]))).any()
+            or ((t["category_codes"] < -1) | (t["category_codes"] >= 256)).any()):
+        raise ValueError("tree roots, outputs or category codes out of range")
+    return t
+
+def _in_bitset(bitsets:np.ndarray, which:np.ndarray, code:np.ndarray) -> np.ndarray:
+    "Whether category `code` is in bitset row `which` (each row: 8 words of 32 bits)."
+    return ((bitsets[which, code // 32] >> (code % 32).astype(np.uint32)) & 1).astype(bool)
+
+def _tree_codes(t:dict, Xt:np.ndarray) -> np.ndarray:
+    "The inputs in the trees' own column order, categories in their own codes (unknown ones missing)."
+    X = np.asarray(Xt, np.float64)[:, t["order"]]
+    for j, lookup in enumerate(t["category_codes"]):
+        col = X[:, j]
+        ok = np.isfinite(col) & (col >= 0) & (col < 256)
+        code = np.where(ok, lookup[np.where(ok, col, 0).astype(np.int64)], -1)
+        X[:, j] = np.where(code >= 0, code, np.nan)
+    return X
+
+def compiled_trees(t:dict) -> list|None:
+    """scikit-learn's own compiled walkers (Cython, the same walk about ten times faster than `tree_scores`' NumPy) for a
+    table `check_tree_arrays` passed, or None where this scikit-learn does not have them (then NumPy walks)."""
+    try:
+        from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+        from sklearn.ensemble._hist_gradient_boosting.predictor import TreePredictor
+    except ImportError: return None
+    ends, bits, walkers = [*t["roots"][1:], len(t["node_value"])], np.ascontiguousarray(t["left_bitsets"], np.uint32), []
+    for root, end in zip(t["roots"], ends):
+        part = slice(root, end)
+        leaf, categorical = t["node_leaf"][part], t["node_categorical"][part] & ~t["node_leaf"][part]
+        nodes = np.zeros(end - root, PREDICTOR_RECORD_DTYPE)
+        nodes["value"], nodes["num_threshold"] = t["node_value"][part], t["node_threshold"][part]
+        nodes["feature_idx"] = np.where(leaf, 0, t["node_feature"][part])
+        nodes["missing_go_to_left"], nodes["is_leaf"], nodes["is_categorical"] = t["node_missing_left"][part], leaf, categorical
+        nodes["left"] = np.where(leaf, 0, t["node_left"][part] - root)
+        nodes["right"] = np.where(leaf, 0, t["node_right"][part] - root)
+        nodes["bitset_idx"] = np.where(categorical, t["node_bitset"][part], 0)
+        walkers.append(TreePredictor(nodes, bits, bits))
+    return walkers
+
+def tree_scores(t:dict, Xt:np.ndarray, walkers:list|None=None, chunk:int=2_000_000) -> np.ndarray:
+    """The raw scores (rows, outputs) of the trees in `t` for the inputs `Xt`: every row walks every tree at once, one
+    level per step, as scikit-learn walks them (missing values and unknown categories take the split's missing side),
+    and the trees' values are added in scikit-learn's order to the starting score."""
+    n_trees, out = len(t["roots"]), np.tile(t["baseline"], (len(Xt), 1))
+    if walkers is not None and len(Xt):  # `compiled_trees(t)`: scikit-learn's walk of the same table
+        from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+        X, known = _tree_codes(t, Xt), np.ascontiguousarray(t["known_bitsets"], np.uint32)
+        features = np.arange(X.shape[1], dtype=np.uint32)
+        for walker, k in zip(walkers, t["outputs"]): out[:, k] += walker.predict(X, known, features, _openmp_effective_n_threads())
+        return out
+    step = max(1, chunk // max(n_trees, 1))
+    for lo in range(0, len(Xt), step):
+        X = _tree_codes(t, Xt[lo:lo + step])
+        rows, at = np.arange(len(X))[:, None], np.broadcast_to(t["roots"], (len(X), n_trees)).copy()
+        for _ in range(len(t["node_value"])):  # children come after their split: at most one step per node
+            leaf = t["node_leaf"][at]
+            if leaf.all(): break
+            feature = np.where(leaf, 0, t["node_feature"][at])  # a leaf's fields are never read
+            x = X[rows, feature]
+            missing, categorical = np.isnan(x), t["node_categorical"][at] & ~leaf
+            code = np.where(missing | ~categorical, 0, x).astype(np.int64)
+            by_category = np.where(_in_bitset(t["left_bitsets"], np.where(categorical, t["node_bitset"][at], 0), code),
+                                   True, np.where(_in_bitset(t["known_bitsets"], feature, code), False,
+                                                  t["node_missing_left"][at]))
+            left = np.where(missing, t["node_missing_left"][at],
+                            np.where(categorical, by_category, x <= t["node_threshold"][at]))
+            at = np.where(leaf, at, np.where(left, t["node_left"][at], t["node_right"][at]))
+        values = t["node_value"][at]
+        for j, k in enumerate(t["outputs"]): out[lo:lo + step, k] += values[:, j]  # scikit-learn's order of addition
+    return out
+
 class _BoostedTrees(BaseEstimator):
     "scikit-learn's HistGradientBoosting on a client frame, early-stopped on `validation_data`."
     def __init__(self, learning_rate:float=0.1, max_iter:int=1000, class_weight=None, random_state:int=0):
@@ -315,6 +458,7 @@ class _BoostedTrees(BaseEstimator):
         if validation_data is not None:
             extra = {"X_val": self.preprocessor_.transform(validation_data[0]), "y_val": np.asarray(validation_data[1])}
         self.model_.fit(self.preprocessor_.transform(X), np.asarray(y), **extra)
+        self.trees_ = tree_arrays(self.model_)  # what predicts, here and in a bundle
         self.n_features_in_, self.feature_names_in_ = X.shape[1], np.asarray(X.columns, dtype=object)
         return self
 
@@ -322,10 +466,9 @@ class _BoostedTrees(BaseEstimator):
 
     def _raw(self, X, Xt=None, network=None) -> np.ndarray:
         "The trees' raw scores for `X` (or its inputs `Xt`), one column per output, in float64."
-        check_is_fitted(self, "model_")
-        Xt = self.preprocessor_.transform(X) if Xt is None else Xt
-        raw = self.model_.decision_function(Xt) if hasattr(self.model_, "decision_function") else self.model_.predict(Xt)
-        return np.asarray(raw, np.float64).reshape(len(Xt), -1)
+        check_is_fitted(self, "trees_")
+        if getattr(self, "_walkers", None) is None: self._walkers = compiled_trees(self.trees_)
+        return tree_scores(self.trees_, self.preprocessor_.transform(X) if Xt is None else Xt, self._walkers)
 
 class BoostedTreesClassifier(ClassifierMixin, _BoostedTrees):
     "scikit-learn's HistGradientBoostingClassifier on a client frame."

@@ -368,7 +368,7 @@ def test_new_kinds_bundles_score_like_the_reports_model(demo, demo_customers, tm
 
 
 def test_a_report_that_chooses_boosted_trees_ships_them_with_reasons(demo, demo_customers):
-    """The realty client's report chooses the boosted trees: its bundle holds them (skops, no pickle), its reasons are
+    """The realty client's report chooses the boosted trees: its bundle holds them (node tables, no scikit-learn object), its reasons are
     Shapley values that add up to each estimate minus the typical row's, and the scoring service answers with them."""
     import numpy as np
     from fastapi.testclient import TestClient
@@ -376,7 +376,7 @@ def test_a_report_that_chooses_boosted_trees_ships_them_with_reasons(demo, demo_
     from lepton_nb.serve import make_app
     metrics = json.loads((demo / "demo-realty" / "metrics.json").read_text())["metrics"]
     assert metrics["model"] == "boosted-tree model"
-    assert (demo / "demo-realty" / "model" / "model.skops").is_file()
+    assert (demo / "demo-realty" / "model" / "trees.npz").is_file()
     assert not (demo / "demo-realty" / "model" / "weights.npz").exists()
     text = " ".join(_Page((demo / "demo-realty" / "report.html").read_text()).text)
     assert "sampled Shapley values" in text, "the report names the method behind its reasons"
