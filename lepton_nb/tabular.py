@@ -353,7 +353,8 @@ def check_tree_arrays(t:dict, n_inputs:int) -> dict:
         child = t[side][split]
         if not ((child > at[split]) & (child < n)).all(): raise ValueError("a split's child is not after it in the table")
     n_cat = len(t["category_codes"])
-    if not (np.sort(t["order"]) == np.arange(n_inputs)).all() or np.shape(t["category_codes"]) != (n_cat, 256):
+    if (np.shape(t["order"]) != (n_inputs,) or not (np.sort(t["order"]) == np.arange(n_inputs)).all()
+            or n_cat > n_inputs or np.shape(t["category_codes"]) != (n_cat, 256)):
         raise ValueError("tree inputs do not match the bundle's columns")
     if not ((t["node_feature"][split] >= 0) & (t["node_feature"][split] < n_inputs)).all():
         raise ValueError("a split reads a column that does not exist")
