@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python benchmarks/mlp.py
 	$(BIN)/python benchmarks/warehouse.py
+	$(BIN)/python benchmarks/tabular.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info reports/_build _docs _proc .pytest_cache
