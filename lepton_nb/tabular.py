@@ -345,6 +345,11 @@ def check_tree_arrays(t:dict, n_inputs:int) -> dict:
     missing = [k for k in (*names, "roots", "outputs", "left_bitsets", "known_bitsets", "order", "category_codes",
                            "baseline") if k not in t]
     if missing: raise ValueError(f"tree arrays lack {missing[:3]}")
+    kinds = {"f": ("node_value", "node_threshold", "baseline"), "b": ("node_leaf", "node_categorical", "node_missing_left"),
+             "iu": ("node_feature", "node_left", "node_right", "node_bitset", "roots", "outputs", "order", "category_codes"),
+             "u": ("left_bitsets", "known_bitsets")}
+    wrong = [k for kind, keys in kinds.items() for k in keys if np.asarray(t[k]).dtype.kind not in kind]
+    if wrong: raise ValueError(f"tree arrays of the wrong type: {wrong[:3]}")
     n = len(t["node_value"])
     if any(np.shape(t[k]) != (n,) for k in names): raise ValueError("tree node arrays differ in length")
     split = ~t["node_leaf"].astype(bool)
