@@ -16,7 +16,7 @@ from .core import BundleError, ConfigError, DataError
 from .data import frame_sha256
 from .explain import attributions, reason_codes
 from .preprocess import MISSING, Preprocessor
-from .tabular import BoostedTreesClassifier, BoostedTreesRegressor, TreeInputs, check_tree_arrays
+from .tabular import TreeInputs, check_tree_arrays
 from sklearn.base import RegressorMixin
 
 # %% auto #0
@@ -107,7 +107,7 @@ def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool
 
 def _write_model(model, folder:Path) -> str:
     "Write the fitted model's own file (a network's weights, or the trees' node tables); return its name."
-    if isinstance(model, (BoostedTreesClassifier, BoostedTreesRegressor)):
+    if hasattr(model, "trees_"):  # boosted trees: their node tables
         np.savez(folder / TREES, **model.trees_)
         return TREES
     if hasattr(model, "weights_"):  # a TabM ensemble: its variables by path

@@ -113,10 +113,9 @@ class ReportSections:
         c, (main, higher) = self.case, self.case.MAIN
         trees = c.metrics.get(f"trees_test_{main}")
         if trees is None or c.model_name == MODEL_NAMES["gbdt"]: return ""
-        shown = lambda v: f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"
         name = {"auc": "AUC", "rmse": "RMSE"}.get(main, main.replace("_", " "))
-        scores = (f"On the held-out rows they reach {'an' if name in ('RMSE', 'AUC') else 'a'} {name} of {shown(trees)} against "
-                  f"the chosen model's {shown(c.metrics[f'test_{main}'])} ({'higher' if higher else 'lower'} is better)")
+        scores = (f"On the held-out rows they reach {'an' if name in ('RMSE', 'AUC') else 'a'} {name} of {_figure(trees)} against "
+                  f"the chosen model's {_figure(c.metrics[f'test_{main}'])} ({'higher' if higher else 'lower'} is better)")
         if REFERENCE in c.comparison.index:
             return (f" The last row is a reference, not a candidate (this project's `models` leaves them out): "
                     f"scikit-learn's gradient-boosted trees (HistGradientBoosting, stopped early on the choice rows), the "
@@ -136,7 +135,7 @@ class ReportSections:
         names = {k: v for k, v in self.PERFORMANCE.items() if f"{c.split}_{k}" in m}
         def ends(ci):
             if ci is None or None in ci or not np.isfinite(ci).all(): return "not available"
-            return "–".join(f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}" for v in ci)
+            return "–".join(_figure(v) for v in ci)
         label = f" ({m['cv_folds']}-fold cross-validated)" if c.split == "cv" else ""
         table = {f"{c.model_name}{label}": [round(c.score(k), 3) for k in names]}
         if any(c.score_ci(k) is not None for k in names): table["95% interval"] = [ends(c.score_ci(k)) for k in names]
@@ -210,6 +209,8 @@ class ReportSections:
         return metrics
 
 # %% ../nbs/18_reporting.ipynb #2e3532c5
+def _figure(v:float) -> str: return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"  # a metric as tables show it
+
 REFERENCE = "boosted-tree model (reference)"  # scikit-learn's HistGradientBoosting: shown beside the candidates, never chosen
 MODEL_NAMES = {"logistic": "logistic regression", "linear": "linear regression (ridge)", "mlp": "neural network (MLP)",
                "gbdt": "boosted-tree model", "tabm": "deep ensemble (TabM)"}  # params.models' keys -> the names a report shows

@@ -132,14 +132,7 @@ class _Ensemble:
         self.config_ = {"n_in": int(X.shape[1]), "n_out": int(n_out), "kind": loss, "numeric": [int(i) for i in numeric],
                         "bins": int(self.n_bins) if numeric else 0}
         model = TabM(**self._shape(), edges=edges if numeric else None, rngs=nnx.Rngs(self._seed))
-        if valid is None: X, y, w, valid = self._early_stopping_split(X, y, w, stratify)
-        self.history_ = train.fit(model, X, y, loss=loss, sample_weight=w, valid=valid, epochs=self.max_iter,
-                                  batch_size=self.batch_size, learning_rate=self.learning_rate_init,
-                                  patience=self.n_iter_no_change, tol=self.tol, seed=self._seed, solver="adamw",
-                                  weight_decay=self.weight_decay, verbose=self.verbose)
-        frame = self.history_.frame()
-        self.n_iter_, self.best_epoch_ = self.history_.n_epochs, self.history_.best_epoch
-        self.loss_curve_, self.validation_loss_curve_ = list(frame.train_loss), list(frame.valid_loss)
+        self._train(model, X, y, w, loss, valid, stratify, solver="adamw", weight_decay=self.weight_decay)
         self.weights_ = state_arrays(model)
 
     def _shape(self) -> dict:

@@ -78,16 +78,19 @@ class _Network(BaseEstimator):
             l2 = 0.0 if self.C == np.inf else 1.0 / self.C
             self.n_iter_ = train.fit_lbfgs(model, X, y, loss=loss, sample_weight=w, l2=l2, max_iter=self.max_iter,
                                            tol=self.tol)
-        else:
-            if valid is None: X, y, w, valid = self._early_stopping_split(X, y, w, stratify)
-            self.history_ = train.fit(model, X, y, loss=loss, sample_weight=w, valid=valid, epochs=self.max_iter,
-                                      batch_size=self.batch_size, learning_rate=self.learning_rate_init, l2=self.alpha,
-                                      patience=self.n_iter_no_change, tol=self.tol, seed=self._seed,
-                                      solver=self.solver, verbose=self.verbose)
-            frame = self.history_.frame()
-            self.n_iter_, self.best_epoch_ = self.history_.n_epochs, self.history_.best_epoch
-            self.loss_curve_, self.validation_loss_curve_ = list(frame.train_loss), list(frame.valid_loss)
+        else: self._train(model, X, y, w, loss, valid, stratify, l2=self.alpha, solver=self.solver)
         self.coefs_, self.intercepts_ = train.get_weights(model)
+
+    def _train(self, model, X, y, w, loss:str, valid, stratify, **options):
+        "Train `model` by minibatches with the estimator's schedule and early stopping; keep its history and curves."
+        if valid is None: X, y, w, valid = self._early_stopping_split(X, y, w, stratify)
+        self.history_ = train.fit(model, X, y, loss=loss, sample_weight=w, valid=valid, epochs=self.max_iter,
+                                  batch_size=self.batch_size, learning_rate=self.learning_rate_init,
+                                  patience=self.n_iter_no_change, tol=self.tol, seed=self._seed, verbose=self.verbose,
+                                  **options)
+        frame = self.history_.frame()
+        self.n_iter_, self.best_epoch_ = self.history_.n_epochs, self.history_.best_epoch
+        self.loss_curve_, self.validation_loss_curve_ = list(frame.train_loss), list(frame.valid_loss)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
