@@ -62,6 +62,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/mlp.py
 	$(BIN)/python benchmarks/warehouse.py
 	$(BIN)/python benchmarks/tabular.py
+	$(BIN)/python benchmarks/cluster.py
+	$(BIN)/python benchmarks/rules.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info reports/_build _docs _proc .pytest_cache

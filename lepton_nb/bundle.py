@@ -75,11 +75,20 @@ def bundle_signature(checksums:bytes, # the bytes of checksums.json
     return hmac.new(key, checksums, hashlib.sha256).hexdigest()
 
 # %% ../nbs/11_bundle.ipynb #433cd2b6
-KINDS = ("binary", "multiclass", "regression")
+KINDS = ("binary", "multiclass", "regression", "segmentation")
 
 def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool, interval_offsets) -> dict:
     "What scoring a bundle of `kind` needs: class names and cut-off, or the target's scaling, log scale and interval."
     if kind not in KINDS: raise BundleError(f"unknown bundle kind {kind!r}", f"use one of: {', '.join(KINDS)}")
+    if (kind == "segmentation") != hasattr(model, "cluster_centers_"):
+        raise BundleError(f"a {type(model).__name__} cannot make a {kind!r} bundle",
+                          "save a Segmenter with kind='segmentation', and only a Segmenter")
+    if kind == "segmentation":
+        names = [str(c) for c in classes] if classes is not None else [f"segment {i + 1}" for i in range(model.n_clusters)]
+        if len(names) != len(model.cluster_centers_) or len(set(names)) != len(names):
+            raise BundleError(f"segment names {names} for {len(model.cluster_centers_)} segments",
+                              "pass one distinct name per segment, segment 1 first")
+        return {"classes": names}
     if (kind == "regression") != hasattr(model, "y_mean_"):
         raise BundleError(f"a {type(model).__name__} cannot make a {kind!r} bundle",
                           "save regressors with kind='regression', classifiers with 'binary' or 'multiclass'")
@@ -110,6 +119,9 @@ def _write_model(model, folder:Path) -> str:
     if hasattr(model, "trees_"):  # boosted trees: their node tables
         np.savez(folder / TREES, **model.trees_)
         return TREES
+    if hasattr(model, "cluster_centers_"):  # segments: their centres on the Preprocessor's scale
+        np.savez(folder / WEIGHTS, cluster_centers=model.cluster_centers_)
+        return WEIGHTS
     if hasattr(model, "weights_"):  # a TabM ensemble: its variables by path
         np.savez(folder / WEIGHTS, **model.weights_)
         return WEIGHTS
@@ -136,7 +148,8 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
             **({"network": model.config_} if hasattr(model, "config_") else {}), **scoring, "target": target,
             "features": list(X_train.columns),
             "schema": {c: _column_schema(X_train[c]) for c in X_train.columns},
-            "baseline": (baseline if baseline is not None else baseline_inputs(model, X_train)).tolist(),
+            "baseline": ([] if kind == "segmentation" else  # segments have no reasons to measure from a baseline
+                         (baseline if baseline is not None else baseline_inputs(model, X_train)).tolist()),
             "training": {"rows": len(X_train), "sha256": frame_sha256(X_train)}, "metrics": metrics or {},
             **(extra or {})}
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
@@ -217,7 +230,7 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
 # %% ../nbs/11_bundle.ipynb #95bdd429
 ESTIMATORS = {"LogisticRegression": "tabular", "MLPClassifier": "tabular", "LinearRegression": "tabular",
               "MLPRegressor": "tabular", "BoostedTreesClassifier": "tabular", "BoostedTreesRegressor": "tabular",
-              "TabMClassifier": "tabm", "TabMRegressor": "tabm"}  # what a bundle may hold, and its module
+              "TabMClassifier": "tabm", "TabMRegressor": "tabm", "Segmenter": "cluster"}  # what a bundle may hold, and its module
 
 def _network_config(c:dict, params:dict) -> dict:
     "A TabM's shape from bundle.json, checked to be plain numbers in sane ranges (a rewritten file cannot exhaust memory)."
@@ -230,6 +243,14 @@ def _network_config(c:dict, params:dict) -> dict:
                   for k, top in (("k", 32), ("width", 2_048), ("depth", 8), ("d_emb", 128))))
     if not ok: raise ValueError("the network's shape in bundle.json is not what lepton_nb writes")
     return {k: c[k] for k in ("n_in", "n_out", "kind", "numeric", "bins")}
+
+def _centres(w, model, n_inputs:int) -> np.ndarray:
+    "A Segmenter's centres from weights.npz: finite floats, one row per segment, one column per scaled input."
+    c = w["cluster_centers"]
+    if not (c.dtype.kind == "f" and c.ndim == 2 and 1 <= len(c) <= 1_000 and c.shape[1] == n_inputs
+            and len(c) == model.n_clusters and np.isfinite(c).all()):
+        raise ValueError("the segments' centres do not fit the bundle's inputs")
+    return c.astype(np.float64)
 
 def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "The fitted estimator described by `meta` and the verified files; a BundleError when a part cannot be read."
@@ -254,7 +275,9 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
                 raise ValueError("the trees' inputs are not the bundle's features")
         else:
             w = np.load(io.BytesIO(blobs[WEIGHTS]), allow_pickle=False)
-            if name.startswith("TabM"):
+            if name == "Segmenter":
+                model.cluster_centers_ = _centres(w, model, len(model.preprocessor_.feature_names_out_))
+            elif name.startswith("TabM"):
                 model.weights_, model.config_ = {k: w[k] for k in w.files}, _network_config(meta.get("network"), params)
                 model.network()  # every variable present, with its shape: checked now, not at the first request
             else:
@@ -263,15 +286,18 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
                                                    [w[f"intercept_{i}"] for i in range(n)])
         kind = meta.get("kind", "binary")
         if kind not in KINDS: raise ValueError(f"unknown bundle kind {kind!r}")
-        if (kind == "regression") != issubclass(type(model), RegressorMixin):
+        segments = name == "Segmenter"
+        if (kind == "regression") != issubclass(type(model), RegressorMixin) or (kind == "segmentation") != segments:
             raise ValueError(f"a {name} cannot score a {kind!r} bundle")
-        if kind == "regression":
+        if kind == "segmentation":
+            if len(_class_names(meta)) != len(model.cluster_centers_): raise ValueError("a name per segment is missing")
+        elif kind == "regression":
             scaling = meta["target_scaling"]
             model.y_mean_, model.y_scale_ = float(scaling["mean"]), float(scaling["scale"])
             if not (np.isfinite([model.y_mean_, model.y_scale_]).all() and model.y_scale_ > 0):
                 raise ValueError("the target's scaling is not a finite mean and a positive scale")
         else: model.classes_ = np.asarray(_class_names(meta), dtype=object)  # predict gives the client's labels
-        outputs = 1 if kind != "multiclass" else len(model.classes_)  # the raw scores the kind reads
+        outputs = len(model.classes_) if kind == "multiclass" else 1  # the raw scores the kind reads
         if trees and len(model.trees_["baseline"]) != outputs: raise ValueError("the trees' outputs do not match the kind")
         if not trees and name.startswith("TabM"):
             if model.config_["n_out"] != outputs or model.config_["n_in"] != len(model.preprocessor_.feature_names_out_):
@@ -382,6 +408,11 @@ def _expm1(v:np.ndarray) -> np.ndarray: return np.expm1(np.minimum(v, 700.0))
 
 def _kind_columns(bundle:Bundle, Xt:np.ndarray) -> tuple[dict, np.ndarray|None]:
     "The kind's output columns from the estimator's own arithmetic, and the output each row's reasons explain."
+    if bundle.kind == "segmentation":
+        d = bundle.model.distances(Xt)
+        best = d.argmin(axis=1)
+        names = np.asarray(bundle.classes, dtype=object)
+        return {"segment": best + 1, "segment_name": names[best], "distance": d[np.arange(len(d)), best]}, None
     raw = bundle.model._raw(None, Xt, bundle.network)
     if bundle.kind == "regression":
         meta = bundle.meta
@@ -398,6 +429,7 @@ def _kind_columns(bundle:Bundle, Xt:np.ndarray) -> tuple[dict, np.ndarray|None]:
 
 def _reason_columns(bundle:Bundle, X:pd.DataFrame, Xt:np.ndarray, k:int, output) -> pd.DataFrame|None:
     "The top `k` reasons per row (toward the predicted class when `output`), or None where explain cannot (regressors)."
+    if bundle.kind == "segmentation": return None  # a segment is the nearest centre: the distance says it all
     baseline = np.asarray(bundle.meta["baseline"], np.float64)  # networks cast it to float32 themselves
     try: att = attributions(bundle.model, X, baseline, Xt=Xt, network=bundle.network, output=output)
     except ConfigError:  # lepton_nb.explain explains classifiers only (not yet regressors)

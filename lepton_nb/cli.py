@@ -18,7 +18,8 @@ def _headline(s:dict) -> str:
     from lepton_nb.solutions import KINDS
     m, kind = s.get("metrics") or {}, KINDS.get(s.get("kind"))
     named = headline_metrics(m, kind.HEADLINE if kind else ())
-    shown = [f"{k} {v:,.0f}" if abs(v) >= 100 else f"{k} {v:.3f}" for k, v in named.items() if isinstance(v, (int, float))]
+    def figure(v): return f"{v:,}" if isinstance(v, int) else f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3f}"  # counts as counts
+    shown = [f"{k} {figure(v)}" for k, v in named.items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
     return ", ".join(shown + [f"estimated by {named['estimated by']}"] + ([f"model: {m['model']}"] if "model" in m else []))
 
 def _report(args) -> int:

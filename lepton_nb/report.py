@@ -243,7 +243,8 @@ def _collect(cfg:LoadedConfig, work:Path) -> dict:
     import nbformat
     nb = nbformat.read(work / "report.ipynb", as_version=4)
     records = read_records(nb)
-    if "metrics" not in records or not (work / "model" / "checksums.json").exists():
+    saved = (work / "model" / "checksums.json").exists() or not cfg.report.BUNDLE  # a basket's deliverable is its rules
+    if "metrics" not in records or not saved:
         raise ReportError(f"{cfg.customer}: template {cfg.template.name} ran but did not record metrics "
                           f"and save the model",
                           "end the template with report.finish()")
@@ -380,6 +381,7 @@ def _cell(value) -> str:
     "A metric as a table cell: three decimals for scores, whole numbers with separators for amounts, words escaped."
     if isinstance(value, str): return f"<td>{html.escape(value)}</td>"
     if not isinstance(value, (int, float)) or isinstance(value, bool): return "<td></td>"
+    if isinstance(value, int): return f"<td>{value:,}</td>"  # a count (rules, segments) as a count
     return f"<td>{value:,.0f}</td>" if abs(value) >= 100 else f"<td>{value:.3f}</td>"
 
 def _index_row(s:dict, out_dir:Path, headline:tuple) -> str:

@@ -66,7 +66,7 @@ class ReportSections:
         "Display the report's title (in the client's words), the client's name, the model and what it predicts."
         from IPython.display import Markdown, display
         target, positive = getattr(self.cfg, "target", ""), getattr(self.case, "positive", "")
-        said = predicts.format(target=code(target), positive=code(positive))
+        said = predicts.format(target=code(target), positive=code(positive), **{k: esc(v) for k, v in self.words().items()})
         title = title.format(**self.words())
         display(Markdown(f"# {esc(title)}\n\n**{esc(self.cfg.name)}** · {esc(what)} · {said}"))
 
@@ -205,6 +205,10 @@ class ReportSections:
                     extra={"customer": self.cfg.customer, "solution": self.cfg.solution, "model_name": c.model_name},
                     **self.bundle_details())
         self.stages["save_model"] = time.perf_counter() - t
+        return self.record_run(metrics)
+
+    def record_run(self, metrics:dict) -> dict:
+        "Record the metrics, the stage timings and the environment in the notebook, for the runner; returns the metrics."
         record("metrics", metrics); record("stages", self.stages); record("environment", environment())
         return metrics
 
@@ -394,6 +398,7 @@ class CaseReport(ReportSections):
     CASE = None  # (frame, target, params, seed, exclude=...) -> the kind's fitted and evaluated case
     DRIVERS = None  # permutation importance for the kind: (model, X, y, n_repeats, random_state) -> DataFrame
     DRIVER_SCALE = ("auc_drop", "spread", "drop in AUC when the column is shuffled")  # what the drivers figure draws
+    BUNDLE: bool = True  # finish() saves a scoring bundle in model/ (the runner checks it is there)
 
     def __init__(self, cfg:LoadedConfig, data:ClientData, prof:Profile, case, output_dir, stages:dict):
         self.cfg, self.data, self.profile, self.case = cfg, data, prof, case

@@ -81,7 +81,10 @@ def _results(bundle:Bundle, scored:pd.DataFrame) -> list[dict]:
     "One JSON object per scored row: the bundle kind's fields and the row's reasons."
     names = [c for c in scored.columns if c.startswith("reason_")]
     reasons = [[x for x in rs if x] for rs in scored[names].to_numpy().tolist()] if names else [[]] * len(scored)
-    if bundle.kind == "regression":
+    if bundle.kind == "segmentation":
+        rows = [{"segment": int(i), "segment_name": n, "distance": _json_value(d)}
+                for i, n, d in zip(scored.segment, scored.segment_name, scored.distance)]
+    elif bundle.kind == "regression":
         rows = [{"prediction": _json_value(p), "lower": _json_value(lo), "upper": _json_value(hi)}
                 for p, lo, hi in zip(scored.prediction, scored.lower, scored.upper)]
     elif bundle.kind == "multiclass":
@@ -111,6 +114,7 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
         answer = ({"cutoff": bundle.cutoff, "positive": meta.get("positive"), "classes": bundle.classes}
                   if bundle.kind == "binary"
                   else {"classes": bundle.classes} if bundle.kind == "multiclass"
+                  else {"segments": bundle.classes} if bundle.kind == "segmentation"
                   else {"log_target": meta["log_target"], "interval_offsets": meta["interval_offsets"]})
         return {"kind": bundle.kind, "features": bundle.features, "columns": cols, **answer,
                 "max_batch": max_batch, "max_body_bytes": max_body_bytes}

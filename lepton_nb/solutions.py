@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import pandas as pd
+from .basket import BasketReport
 from .binary import BinaryReport
 from .multiclass import MulticlassReport
 from .regression import RegressionReport
+from .segmentation import SegmentationReport
 from .config import ClientData, LoadedConfig, check_config, find_template, read_config, template_names
 from .core import ConfigError
 from .data import Profile
@@ -19,7 +21,8 @@ from .reporting import CaseReport
 __all__ = ['KINDS', 'SOLUTIONS', 'template_kind', 'report_class', 'load_config', 'check_data', 'client_profile', 'list_templates']
 
 # %% ../nbs/19_solutions.ipynb #98c28782
-KINDS: dict[str, type[CaseReport]] = {r.KIND: r for r in (BinaryReport, MulticlassReport, RegressionReport)}
+KINDS: dict[str, type[CaseReport]] = {r.KIND: r for r in (BinaryReport, MulticlassReport, RegressionReport,
+                                                       SegmentationReport, BasketReport)}
 SOLUTIONS: dict[str, type[CaseReport]] = {name: r for r in KINDS.values() for name in r.SOLUTIONS}
 
 # %% ../nbs/19_solutions.ipynb #697d5e8e

@@ -1,5 +1,7 @@
 """Fixtures shared by the report and shipping tests: the demo clients' reports, made once."""
+import hashlib
 import html.parser
+import json
 import shutil
 import subprocess
 import sys
@@ -11,6 +13,14 @@ ROOT = Path(__file__).resolve().parents[1]
 CUSTOMERS = ROOT / "reports" / "customers"
 TEMPLATES = ROOT / "lepton_nb" / "templates"  # shipped with the package
 CLI = [str(Path(sys.executable).parent / "lepton-nb")]  # the installed console script
+
+
+def _rewrite(folder, name, data:bytes):
+    "Write `name` in a bundle and recompute its checksum, as an attacker who can edit the folder would."
+    (folder / name).write_bytes(data)
+    sums = json.loads((folder / "checksums.json").read_text())
+    sums[name] = hashlib.sha256(data).hexdigest()
+    (folder / "checksums.json").write_text(json.dumps(sums))
 
 
 def _cli(*args, cwd=ROOT):

@@ -1,10 +1,12 @@
-"""scikit-learn's own estimator checks, run on the JAX estimators (the networks, the linear models, TabM).
+"""scikit-learn's own estimator checks, run on the JAX estimators (the networks, the linear models, TabM, the
+clusterers).
 
 Checks that cannot pass are listed in EXPECTED_FAILED with the reason; none is skipped silently.
 """
 import warnings
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
+from lepton_nb.cluster import DBSCAN, KMeans
 from lepton_nb.tabm import TabMClassifier, TabMRegressor
 from lepton_nb.tabular import LinearRegression, LogisticRegression, MLPClassifier, MLPRegressor
 
@@ -16,6 +18,8 @@ ESTIMATORS = [
     LinearRegression(random_state=0),
     TabMClassifier(k=2, width=16, depth=1, n_bins=8, d_emb=4, batch_size=32, max_iter=60, random_state=0),
     TabMRegressor(k=2, width=16, depth=1, n_bins=8, d_emb=4, batch_size=32, max_iter=60, random_state=0),
+    KMeans(),  # its defaults: the checks' small tables are padded to 256 rows, so few shapes compile
+    DBSCAN(),
 ]
 
 # No check is expected to fail. The one check pytest reports as skipped is scikit-learn's own
@@ -26,7 +30,7 @@ ARRAY_API = {"check_array_api_input": "array-API inputs are not supported; sciki
                                       "unless SCIPY_ARRAY_API=1"}
 EXPECTED_FAILED = {name: ARRAY_API
                    for name in ("MLPClassifier", "MLPRegressor", "LogisticRegression", "LinearRegression",
-                                "TabMClassifier", "TabMRegressor")}
+                                "TabMClassifier", "TabMRegressor", "KMeans", "DBSCAN")}
 
 
 def expected_failed_checks(estimator):

@@ -123,12 +123,13 @@ def test_index_lists_every_client_in_a_table_per_kind(demo):
     page = (demo / "index.html").read_text()
     for customer in BANDS:
         assert f'href="{customer}/report.html"' in page
-    assert "5 of 5 reports succeeded" in page
-    for kind, metric in (("binary", "auc"), ("multiclass", "macro auc"), ("regression", "r2")):
+    assert "7 of 7 reports succeeded" in page
+    for kind, metric in (("binary", "auc"), ("multiclass", "macro auc"), ("regression", "r2"),
+                         ("segmentation", "silhouette"), ("basket", "holdout lift median")):
         assert f"<h2>{kind} solutions</h2>" in page and f"<th>{metric}</th>" in page
-    assert page.count("<th>estimated by</th>") == 3 and "<td>5-fold cross-validation</td>" in page  # demo-pharma
+    assert page.count("<th>estimated by</th>") == 5 and "<td>5-fold cross-validation</td>" in page  # demo-pharma
     summary = json.loads((demo / "summary.json").read_text())
-    assert [s["status"] for s in summary] == ["ok"] * 5
+    assert [s["status"] for s in summary] == ["ok"] * 7
 
 
 def test_templates_are_committed_without_outputs():

@@ -1,6 +1,5 @@
 """Security of a shipped model: bundles run no code when loaded, can be signed, hold no rare raw values;
 the scoring service bounds request bodies and refuses numbers it cannot score."""
-import hashlib
 import json
 import pickle
 import shutil
@@ -12,7 +11,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from conftest import _cli
+from conftest import _cli, _rewrite
 from lepton_nb.bundle import KEY_ENV, check_input, load_bundle, save_bundle, score_file
 from lepton_nb.core import BundleError, DataError
 from lepton_nb.serve import make_app
@@ -48,14 +47,6 @@ def bundle_dir(model, frame, tmp_path, monkeypatch):
     "A fresh, unsigned bundle of the small model."
     monkeypatch.delenv(KEY_ENV, raising=False)
     return save_bundle(model, tmp_path / "model", frame[0], cutoff=0.5, positive="bad")
-
-
-def _rewrite(folder, name, data:bytes):
-    "Write `name` in the bundle and recompute its checksum, as an attacker who can edit the folder would."
-    (folder / name).write_bytes(data)
-    sums = json.loads((folder / "checksums.json").read_text())
-    sums[name] = hashlib.sha256(data).hexdigest()
-    (folder / "checksums.json").write_text(json.dumps(sums))
 
 
 def _plant_pickle(folder, marker):
