@@ -176,7 +176,7 @@ class BasketReport(CaseReport):
 
     @classmethod
     def check(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None:
-        "The basket, item and time columns exist and have no gaps — before any kernel starts."
+        "The basket, item and time columns exist and have no gaps, and the baskets split — before any kernel starts."
         for key in ("transaction", "item", "time"):
             column = getattr(cfg, key)
             if column is None: continue
@@ -184,6 +184,8 @@ class BasketReport(CaseReport):
             if frame[column].isna().any():
                 raise DataError(f"{cfg.path}: key '{key}': column {column!r} has {int(frame[column].isna().sum())} "
                                 "missing values", "drop those rows in a cleaning step (missing: {column: drop})")
+        try: split_baskets(frame, cfg.transaction, cfg.time, cfg.params.holdout_size)  # enough baskets, readable times
+        except DataError as e: raise DataError(f"{cfg.path}: {e.problem}", e.hint) from None
 
     @classmethod
     def client_profile(cls, cfg:LoadedConfig, data):

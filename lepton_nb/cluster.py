@@ -26,8 +26,9 @@ __all__ = ['FUSED_TERMS', 'WIDE_VECTORS', 'YES_LEVELS', 'NO_LEVELS', 'compiled',
            'data_origin', 'Table', 'layout', 'nearest_unrolled', 'nearest_matmul', 'nearest', 'squared_distances',
            'lloyd', 'assign', 'mean_variance', 'plus_plus_draws', 'kmeans_plus_plus', 'minibatch', 'KMeans',
            'centre_distances', 'pair_limits', 'sweep_order', 'within', 'sweep_windows', 'neighbour_pairs',
-           'dbscan_labels', 'DBSCAN', 'KChoice', 'choose_k', 'k_choice_figure', 'stability', 'readable', 'level_words',
-           'segment_zscores', 'category_shares', 'Trait', 'segment_traits', 'segment_profile', 'Segmenter']
+           'dbscan_labels', 'DBSCAN', 'KChoice', 'sampled_silhouette', 'choose_k', 'k_choice_figure', 'stability',
+           'readable', 'level_words', 'segment_zscores', 'category_shares', 'Trait', 'segment_traits',
+           'segment_profile', 'Segmenter']
 
 # %% ../nbs/22_cluster.ipynb #84010587
 FUSED_TERMS = 512  # centres × features up to which one elementwise kernel computes all the distances
@@ -555,10 +556,11 @@ def _choice_reason(table:pd.DataFrame, k:int) -> str:
     return (f"{k} segments are the fewest whose silhouette ({chosen:.3f}) is as good as the best ({best:.3f} with "
             f"{best_k}) within the tie margin, and fewer segments are easier to act on.")
 
-def _silhouette(X:np.ndarray, labels:np.ndarray, sample:int|None, seed:int) -> float:
-    "The silhouette of `labels`, on a random sample of rows when `sample` is set; NaN when it is undefined."
+def sampled_silhouette(X:np.ndarray, labels:np.ndarray, sample:int|None, seed:int) -> float:
+    "The silhouette of `labels`, on at most `sample` random rows (all when None); NaN when it is undefined."
     if not 1 < len(np.unique(labels)) < len(X): return float("nan")
-    return float(silhouette_score(X, labels, sample_size=sample, random_state=seed))
+    return float(silhouette_score(X, labels, sample_size=sample if sample and sample < len(X) else None,
+                                  random_state=seed))
 
 def choose_k(X, ks=range(2, 11), random_state=0, sample_size:int=5000, tie:float=0.01) -> KChoice:
     "Inertia and silhouette for each k in `ks`; the k with the highest silhouette (near-ties: the fewest segments)."
@@ -571,7 +573,7 @@ def choose_k(X, ks=range(2, 11), random_state=0, sample_size:int=5000, tie:float
     rows = []
     for k in ks:
         model = KMeans(k, random_state=seed).fit(X)
-        rows.append(dict(k=k, inertia=model.inertia_, silhouette=_silhouette(X, model.labels_, sample, seed)))
+        rows.append(dict(k=k, inertia=model.inertia_, silhouette=sampled_silhouette(X, model.labels_, sample, seed)))
     table = pd.DataFrame(rows).set_index("k")
     if table.silhouette.isna().all():
         raise DataError("no number of segments in ks split the rows into two or more groups",

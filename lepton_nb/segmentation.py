@@ -13,9 +13,8 @@ import matplotlib.pyplot as plt
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sklearn.cluster import KMeans as ScikitKMeans
 from sklearn.decomposition import PCA
-from sklearn.metrics import silhouette_score
 from .cluster import (Segmenter, category_shares, choose_k, k_choice_figure, readable,
-                               segment_profile, segment_zscores, stability)
+                               sampled_silhouette, segment_profile, segment_zscores, stability)
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .reporting import CaseReport, ColumnName, Words, _column_key
@@ -98,11 +97,6 @@ def structure_words(silhouette:float) -> str:
     if silhouette > 0.25: return "weak structure: the segments overlap; read them as tendencies, not types"
     return "no substantial structure: the segments summarise the customers but are not natural groups"
 
-def _silhouette(Xt:np.ndarray, labels:np.ndarray, sample:int, seed:int) -> float:
-    "The silhouette of `labels` on at most `sample` rows (NaN with fewer than two segments present)."
-    if len(np.unique(labels)) < 2 or len(labels) < 3: return float("nan")
-    return float(silhouette_score(Xt, labels, sample_size=min(sample, len(labels)), random_state=seed))
-
 @dataclass
 class SegmentationCase:
     "Everything a segmentation report shows: the columns, the split, the model, every row's segment, the choice of k."
@@ -141,9 +135,9 @@ def run_segmentation_case(df:pd.DataFrame, features:list[str], params:Segmentati
     Xt_holdout = model.preprocessor_.transform(X_holdout)
     reference = ScikitKMeans(k, n_init=params.n_init, random_state=seed).fit(Xt_train)
     sample = params.silhouette_sample
-    metrics = {"n_clusters": k, "silhouette": _silhouette(Xt_holdout, labels[is_held].to_numpy(), sample, seed),
-               "silhouette_train": _silhouette(Xt_train, model.labels_, sample, seed),
-               "scikit_learn_silhouette": _silhouette(Xt_holdout, reference.predict(Xt_holdout), sample, seed),
+    metrics = {"n_clusters": k, "silhouette": sampled_silhouette(Xt_holdout, labels[is_held].to_numpy(), sample, seed),
+               "silhouette_train": sampled_silhouette(Xt_train, model.labels_, sample, seed),
+               "scikit_learn_silhouette": sampled_silhouette(Xt_holdout, reference.predict(Xt_holdout), sample, seed),
                "stability_ari": stability(Xt_train, k, seeds=params.stability_seeds, random_state=seed),
                "inertia": float(model.inertia_), "inertia_per_row": float(model.inertia_) / len(X_train),
                "smallest_segment_share": float(np.bincount(labels, minlength=k).min() / len(df)),
@@ -268,8 +262,10 @@ class SegmentationReport(CaseReport):
 
     @classmethod
     def check(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None:
-        "Every column the config names exists, the value is numeric and the outcome readable — before any kernel starts."
+        "Enough rows; every column the config names exists, the value is numeric, the outcome readable — before any kernel."
         p = cfg.params
+        if len(frame) < MIN_ROWS:
+            raise DataError(f"{cfg.path}: the table has {len(frame)} rows; segments need at least {MIN_ROWS}", "add customers")
         named = {"id": cfg.id, "params.value_column": p.value_column, "params.outcome_column": p.outcome_column}
         for key, column in [*named.items(), *((f"features.{i}", c) for i, c in enumerate(cfg.features or [], 1))]:
             if column: _column_key(cfg, frame, key, column)

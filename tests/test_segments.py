@@ -142,3 +142,30 @@ def test_bad_keys_are_refused_before_a_kernel_starts(tmp_path, config, expected)
     run = _cli("report", tmp_path / "c.yaml", "--out", tmp_path / "out")
     assert run.returncode != 0 and expected in run.stderr, run.stderr
     assert "Traceback" not in run.stderr and not re.search(r"papermill|kernel", run.stderr)
+
+
+def test_both_templates_run_on_the_smallest_table_they_accept(tmp_path):
+    "50 customers (40 fitted, 10 held out) and 65 baskets (45 to mine, 20 later) run; one fewer is refused first."
+    from lepton_nb.datasets import load_movielens
+    load_wa_churn().head(50).to_csv(tmp_path / "people.csv", index=False)
+    liked = load_movielens().query("rating >= 4").dropna(subset=["title"])
+    first = liked.userId.drop_duplicates().head(65)
+    liked[liked.userId.isin(first)].to_csv(tmp_path / "likes.csv", index=False)
+    common = "data: {{sources: {{t: {{path: {file}}}}}}}\n"
+    (tmp_path / "seg.yaml").write_text("customer: small-seg\nname: S\nsolution: customer_segmentation\n"
+                                       + common.format(file="people.csv"))
+    (tmp_path / "bask.yaml").write_text("customer: small-bask\nname: B\nsolution: market_basket\ntransaction: userId\n"
+                                        "item: title\ntime: time\nparams: {min_support: 0.2}\n"
+                                        + common.format(file="likes.csv"))
+    run = _cli("report-all", tmp_path, "--out", tmp_path / "out", "--workers", "2")
+    assert run.returncode == 0, run.stdout + run.stderr
+    seg = json.loads((tmp_path / "out" / "small-seg" / "metrics.json").read_text())["metrics"]
+    assert seg["n_train"] == 40 and seg["n_holdout"] == 10 and 2 <= seg["n_clusters"] <= 8
+    bask = json.loads((tmp_path / "out" / "small-bask" / "metrics.json").read_text())["metrics"]
+    assert bask["n_mining_baskets"] == 45 and bask["n_holdout_baskets"] == 20
+    load_wa_churn().head(49).to_csv(tmp_path / "people.csv", index=False)
+    refused = _cli("report", tmp_path / "seg.yaml", "--out", tmp_path / "out2")
+    assert refused.returncode != 0 and "seg.yaml: the table has 49 rows; segments need at least 50" in refused.stderr
+    liked[liked.userId.isin(first.head(64))].to_csv(tmp_path / "likes.csv", index=False)
+    refused = _cli("report", tmp_path / "bask.yaml", "--out", tmp_path / "out2")
+    assert refused.returncode != 0 and "bask.yaml: 64 baskets split 45/19 leave fewer than 20" in refused.stderr
