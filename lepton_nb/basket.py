@@ -15,11 +15,12 @@ from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .mining import basket_matrix, mine_rules, rule_lift_on
 from .reporting import CaseReport, ColumnName, Words, _column_key
-from .render import code, esc, table
+from .render import code, esc, short, table
 
 # %% auto #0
-__all__ = ['MIN_BASKETS', 'RULE_FORMATS', 'BasketConfig', 'BasketParams', 'basket_order', 'split_baskets', 'itemset_text',
-           'BasketCase', 'run_basket_case', 'item_frequency_figure', 'lift_heatmap', 'holdout_figure', 'BasketReport']
+__all__ = ['MIN_BASKETS', 'MAX_RULES', 'RULE_FORMATS', 'BasketConfig', 'BasketParams', 'basket_order', 'split_baskets',
+           'itemset_text', 'BasketCase', 'run_basket_case', 'item_frequency_figure', 'lift_heatmap', 'holdout_figure',
+           'BasketReport']
 
 # %% ../nbs/25_basket.ipynb #92db89f5
 class BasketConfig(ClientConfig):
@@ -36,6 +37,8 @@ class BasketParams(BaseModel):
     min_support: float = Field(0.01, gt=0, le=1, description="the least share of baskets a set of items must be in")
     min_confidence: float = Field(0.2, gt=0, le=1, description="the least share of baskets with the antecedent "
                                   "that also hold the consequent")
+    min_lift: float = Field(1.0, ge=0, description="rules must have a lift above this on the earlier baskets; 1 keeps "
+                            "items bought together more often than by chance")
     max_len: int = Field(3, ge=2, le=5, description="the most items in a rule (antecedent and consequent together)")
     holdout_size: float = Field(0.3, gt=0, lt=0.9, description="share of baskets, the latest, held out to check "
                                 "the rules on")
@@ -53,10 +56,14 @@ def basket_order(df:pd.DataFrame, transaction:str, time_column:str|None=None) ->
     if time_column is None: return pd.Index(pd.unique(df[transaction]))
     when = df[time_column]
     if not (pd.api.types.is_datetime64_any_dtype(when) or pd.api.types.is_numeric_dtype(when)):
-        when = pd.to_datetime(when, errors="coerce", format="mixed")
+        try: when = pd.to_datetime(when, errors="coerce", utc=True)  # one format, read from the column; others are gaps
+        except (ValueError, TypeError) as e:
+            raise DataError(f"time column {time_column!r}: cannot be read as dates ({e})",
+                            "coerce it to dates in a cleaning step ({coerce: {time: date}}), or leave out `time`") from None
     if when.isna().any():
         raise DataError(f"time column {time_column!r}: {int(when.isna().sum())} values are missing or not dates",
-                        "fix or drop those rows in a cleaning step, or leave out `time`")
+                        "give the column one date format (a cleaning step `coerce: {time: date}` reads mixed ones), "
+                        "or leave out `time`")
     first = when.groupby(df[transaction], sort=False).min()
     return first.sort_values(kind="stable").index
 
@@ -84,6 +91,15 @@ class BasketCase:
     metrics: dict
     stages: dict = field(default_factory=dict)
 
+MAX_RULES = 200_000  # more rules than anyone can read, and a rules.json of hundreds of megabytes
+
+def _later_numbers(rules:pd.DataFrame, later:pd.DataFrame, transaction:str, item:str) -> pd.DataFrame:
+    "Each rule's support, confidence and lift on the later baskets; lift 0 where the antecedent came but the rest never did."
+    checked = rule_lift_on(rules, basket_matrix(later, transaction, item))
+    failed = (checked["antecedent support"] > 0) & (checked["support"] == 0)  # e.g. a consequent no longer sold
+    checked.loc[failed, ["confidence", "lift"]] = 0.0
+    return checked  # lift stays NaN only where the antecedent never came: the rule could not be checked
+
 def run_basket_case(df:pd.DataFrame, transaction:str, item:str, time_column:str|None=None,
                     params:BasketParams|None=None) -> BasketCase:
     "Split the baskets in time, mine rules on the earlier ones, measure them on the later ones."
@@ -92,8 +108,13 @@ def run_basket_case(df:pd.DataFrame, transaction:str, item:str, time_column:str|
     stages["split"], t = time.perf_counter() - t, time.perf_counter()
     rules = mine_rules(earlier, transaction, item, min_support=params.min_support,
                        min_confidence=params.min_confidence, max_len=params.max_len)
+    rules = rules[rules.lift > params.min_lift].reset_index(drop=True)
+    if len(rules) > MAX_RULES:
+        raise DataError(f"{len(rules):,} rules pass min_support {params.min_support}, min_confidence "
+                        f"{params.min_confidence} and max_len {params.max_len}: more than {MAX_RULES:,}",
+                        "raise min_support or min_confidence, or lower max_len")
     stages["mine"], t = time.perf_counter() - t, time.perf_counter()
-    checked = rule_lift_on(rules, basket_matrix(later, transaction, item))
+    checked = _later_numbers(rules, later, transaction, item)
     rules = rules.assign(**{f"later {c}": checked[c].to_numpy() for c in ("support", "confidence", "lift")})
     stages["check"] = time.perf_counter() - t
     sizes = earlier.groupby(transaction)[item].nunique()
@@ -103,6 +124,7 @@ def run_basket_case(df:pd.DataFrame, transaction:str, item:str, time_column:str|
                "min_support": params.min_support, "min_confidence": params.min_confidence,
                "holdout_lift_median": float(later_lift.median()) if len(later_lift) else None,
                "holdout_share_lift_above_1": float((later_lift > 1).mean()) if len(later_lift) else None,
+               "holdout_rules_checked": len(later_lift),
                "n_baskets": int(df[transaction].nunique()), "n_items": int(df[item].nunique()),
                "n_mining_baskets": len(sizes), "n_holdout_baskets": int(later[transaction].nunique()),
                "mean_basket_size": float(sizes.mean())}
@@ -114,13 +136,17 @@ def item_frequency_figure(support:pd.Series, top:int=30):
     fig, (head, tail) = plt.subplots(1, 2, figsize=(10, 0.18 * min(top, len(support)) + 1.8),
                                      gridspec_kw={"width_ratios": [3, 2]})
     shown = support.iloc[:top][::-1]
-    head.barh([str(s)[:40] for s in shown.index], shown.to_numpy(), color="#4C72B0")
+    head.barh([short(s, 40) for s in shown.index], shown.to_numpy(), color="#4C72B0")
     head.tick_params(axis="y", labelsize=7)
     head.xaxis.set_major_formatter(plt.matplotlib.ticker.PercentFormatter(1.0))
     head.set(xlabel="share of baskets", title=f"The {len(shown)} most frequent items")
     tail.plot(np.arange(1, len(support) + 1), support.to_numpy(), color="#4C72B0")
     tail.set(xscale="log", yscale="log", xlabel="item rank", ylabel="share of baskets",
-             title=f"All {len(support):,} items (the long tail)")
+             title=f"All {len(support):,} items of these baskets (the long tail)")
+    tail.xaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    tail.yaxis.set_major_formatter(plt.matplotlib.ticker.FuncFormatter(lambda v, _: f"{v * 100:g}%"))
+    tail.xaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())  # log axes would write 10^k as math text
+    tail.yaxis.set_minor_formatter(plt.matplotlib.ticker.NullFormatter())
     fig.tight_layout(); plt.close(fig)
     return fig
 
@@ -134,7 +160,7 @@ def lift_heatmap(rules:pd.DataFrame, top:int=12):
     grid = grid.reindex(index=items, columns=items)
     fig, ax = plt.subplots(figsize=(0.5 * len(items) + 3.5, 0.4 * len(items) + 2.2))
     image = ax.imshow(grid.to_numpy(float), cmap="viridis", aspect="auto")
-    labels = [s[:30] for s in items]
+    labels = [short(s, 30) for s in items]
     ax.set_xticks(range(len(items)), labels, rotation=45, ha="right", fontsize=7)
     ax.set_yticks(range(len(items)), labels, fontsize=7)
     ax.set(xlabel="then also (consequent)", ylabel="who has (antecedent)", title="Lift of the strongest pairs")
@@ -170,6 +196,7 @@ class BasketReport(CaseReport):
     HEADLINE = ("n_rules", "max_lift", "holdout_lift_median", "min_support")
     NEEDS = "transaction (the basket column) and item (the product column); optional time"
     BUNDLE = False  # the deliverable is rules.json, not a scoring bundle
+    EVIDENCE = "rules are found on the earlier baskets; the 'later' figures are measured on later baskets"
 
     @classmethod
     def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None: return None  # baskets have no target
@@ -193,6 +220,9 @@ class BasketReport(CaseReport):
         from lepton_nb.data import detect_pii, profile
         keep = [*cfg.data.allow_columns, *(c for c in (cfg.transaction, cfg.item, cfg.time) if c)]
         pii = detect_pii(data.frame, cfg.data.pii_columns)
+        if cfg.item in pii and cfg.item not in cfg.data.allow_columns:  # its values are the report: they would show
+            raise DataError(f"{cfg.path}: key 'item': column {cfg.item!r} holds personal data ({pii[cfg.item]})",
+                            "name a product column, or, if it holds none, allow it under data.allow_columns")
         return profile(data.frame, None, None, pii, keep, data.tables, task=cls.KIND)
 
     @classmethod
@@ -206,16 +236,22 @@ class BasketReport(CaseReport):
         found = (f"From {m['n_baskets']:,} {{subjects}} of {m['n_items']:,} items, the earlier {m['n_mining_baskets']:,} "
                  f"give **{m['n_rules']:,} rules** with support of at least {p.min_support:.1%} and confidence of at "
                  f"least {p.min_confidence:.0%}.")
+        if not len(rules) and m["mean_basket_size"] <= 1:
+            return found + " **Every {subject} holds a single item: there is nothing bought together to find.**"
         if not len(rules):
             return found + " **No rule reaches these thresholds: lower min_support or min_confidence.**"
         best = rules.iloc[0]
+        later = (f"on the later {{subjects}} {best['later confidence']:.0%} and {best['later lift']:.1f} times"
+                 if pd.notna(best["later lift"]) else "it could not be checked on the later {subjects}")
         found += (f" The strongest: {{subjects}} with {code(itemset_text(best.antecedents))} also hold "
                   f"{code(itemset_text(best.consequents))} {best.confidence:.0%} of the time, {best.lift:.1f} times "
-                  "as often as all baskets.")
-        median, share = m["holdout_lift_median"], m["holdout_share_lift_above_1"]
-        if median is None: return found + " None of the rules' items occur in the later baskets, so none could be checked."
+                  f"as often as all {{subjects}} ({later}).")
+        median, share, checked = m["holdout_lift_median"], m["holdout_share_lift_above_1"], m["holdout_rules_checked"]
+        if median is None: return found + " None of the rules' first items occur in the later {subjects}, so none could be checked."
+        unchecked = (f" ({m['n_rules'] - checked:,} rules could not be checked: their first items never came)"
+                     if checked < m["n_rules"] else "")
         check = (f" On the {m['n_holdout_baskets']:,} later {{subjects}}, held out of the mining, the median rule's lift "
-                 f"is {median:.2f} and {share:.0%} of the rules stay above 1 (chance): ")
+                 f"is {median:.2f} and {share:.0%} of the rules stay above 1 (chance){unchecked}: ")
         if median > 1.1 and share >= 0.75: return found + check + "the rules describe habits, not chance."
         if median > 1.02: return found + check + "the rules hold only in part; act on those that stayed strong."
         return found + check + "**the rules did not hold on later baskets: do not build promotions on them.**"
@@ -250,10 +286,10 @@ class BasketReport(CaseReport):
         "Write every rule to rules.json beside the report; record metrics, stage timings and environment."
         from lepton_nb.records import jsonable
         t, rules = time.perf_counter(), self.case.rules
-        listed = [{"antecedents": sorted(map(str, a)), "consequents": sorted(map(str, c)),
-                   **{k: r[k] for k in ("support", "confidence", "lift", "leverage", "conviction", "later support",
-                                        "later confidence", "later lift")}}
-                  for a, c, (_, r) in zip(rules.antecedents, rules.consequents, rules.iterrows())]
+        numbers = rules[["support", "confidence", "lift", "leverage", "conviction", "later support", "later confidence",
+                         "later lift"]].to_dict(orient="records")
+        listed = [{"antecedents": sorted(map(str, a)), "consequents": sorted(map(str, c)), **r}
+                  for a, c, r in zip(rules.antecedents, rules.consequents, numbers)]
         self.output_dir.mkdir(parents=True, exist_ok=True)
         (self.output_dir / "rules.json").write_text(json.dumps(jsonable(listed), indent=1))
         metrics = {**self.case.metrics, **jsonable(extra)}

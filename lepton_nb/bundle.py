@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_bundle.ipynb #991b00cf
 from __future__ import annotations
-import functools, hashlib, hmac, io, json, os
+import functools, hashlib, hmac, io, json, math, os, zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -244,6 +244,23 @@ def _network_config(c:dict, params:dict) -> dict:
     if not ok: raise ValueError("the network's shape in bundle.json is not what lepton_nb writes")
     return {k: c[k] for k in ("n_in", "n_out", "kind", "numeric", "bins")}
 
+def _npz(blob:bytes) -> dict[str, np.ndarray]:
+    """The arrays of an .npz file as `np.savez` writes it (stored, not compressed), each array's header checked against
+    its stored size before any memory is taken: a small rewritten file cannot make the loader allocate gigabytes."""
+    arrays = {}
+    with zipfile.ZipFile(io.BytesIO(blob)) as archive:
+        for info in archive.infolist():
+            if info.compress_type != zipfile.ZIP_STORED or not info.filename.endswith(".npy"):
+                raise ValueError(f"{info.filename}: not an array as lepton_nb stores it")
+            with archive.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+                if dtype.hasobject or math.prod(shape) * dtype.itemsize > info.file_size:
+                    raise ValueError(f"{info.filename}: its header claims more data than the file holds")
+            arrays[info.filename[:-4]] = np.load(io.BytesIO(archive.read(info)), allow_pickle=False)
+    return arrays
+
 def _centres(w, model, n_inputs:int) -> np.ndarray:
     "A Segmenter's centres from weights.npz: finite floats, one row per segment, one column per scaled input."
     c = w["cluster_centers"]
@@ -265,23 +282,21 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
         params = {k: tuple(v) if k == "hidden_layer_sizes" else v for k, v in meta["params"].items()}
         model = getattr(importlib.import_module(f"lepton_nb.{ESTIMATORS[name]}"), name)(**params)
         state = json.loads(blobs["preprocessor.json"])
-        arrays = np.load(io.BytesIO(blobs["preprocessor.npz"]), allow_pickle=False)
         inputs = TreeInputs if trees else Preprocessor
-        model.preprocessor_ = inputs.from_state(state, {k: arrays[k] for k in arrays.files})
+        model.preprocessor_ = inputs.from_state(state, _npz(blobs["preprocessor.npz"]))
         if trees:
-            arrays = np.load(io.BytesIO(blobs[TREES]), allow_pickle=False)
-            model.trees_ = check_tree_arrays({k: arrays[k] for k in arrays.files}, len(meta["features"]))
+            model.trees_ = check_tree_arrays(_npz(blobs[TREES]), len(meta["features"]))
             if list(model.preprocessor_.columns_) != list(meta["features"]):
                 raise ValueError("the trees' inputs are not the bundle's features")
         else:
-            w = np.load(io.BytesIO(blobs[WEIGHTS]), allow_pickle=False)
+            w = _npz(blobs[WEIGHTS])
             if name == "Segmenter":
                 model.cluster_centers_ = _centres(w, model, len(model.preprocessor_.feature_names_out_))
             elif name.startswith("TabM"):
-                model.weights_, model.config_ = {k: w[k] for k in w.files}, _network_config(meta.get("network"), params)
+                model.weights_, model.config_ = w, _network_config(meta.get("network"), params)
                 model.network()  # every variable present, with its shape: checked now, not at the first request
             else:
-                n = len([k for k in w.files if k.startswith("coef_")])
+                n = len([k for k in w if k.startswith("coef_")])
                 model.coefs_, model.intercepts_ = ([w[f"coef_{i}"] for i in range(n)],
                                                    [w[f"intercept_{i}"] for i in range(n)])
         kind = meta.get("kind", "binary")

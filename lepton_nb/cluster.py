@@ -28,7 +28,7 @@ __all__ = ['FUSED_TERMS', 'WIDE_VECTORS', 'YES_LEVELS', 'NO_LEVELS', 'compiled',
            'centre_distances', 'pair_limits', 'sweep_order', 'within', 'sweep_windows', 'neighbour_pairs',
            'dbscan_labels', 'DBSCAN', 'KChoice', 'sampled_silhouette', 'choose_k', 'k_choice_figure', 'stability',
            'readable', 'level_words', 'segment_zscores', 'category_shares', 'Trait', 'segment_traits',
-           'segment_profile', 'Segmenter']
+           'segment_profile', 'distinct_names', 'Segmenter']
 
 # %% ../nbs/22_cluster.ipynb #84010587
 FUSED_TERMS = 512  # centres × features up to which one elementwise kernel computes all the distances
@@ -598,11 +598,11 @@ def k_choice_figure(table:pd.DataFrame, k:int):
     return fig
 
 # %% ../nbs/22_cluster.ipynb #70cb2dfc
-def stability(X, k:int, seeds:int=5, random_state=0) -> float:
-    "Mean pairwise adjusted Rand index of k-means segments from `seeds` random starts: 1 = always the same."
+def stability(X, k:int, seeds:int=5, random_state=0, n_init="auto") -> float:
+    "Mean pairwise adjusted Rand index of k-means segments from `seeds` seeds (each with `n_init` starts): 1 = the same."
     seeds = _whole_number("seeds", seeds, 2)
     first = seed_from(random_state)
-    runs = [KMeans(k, random_state=first + s).fit(X).labels_ for s in range(seeds)]
+    runs = [KMeans(k, n_init=n_init, random_state=first + s).fit(X).labels_ for s in range(seeds)]
     return float(np.mean([adjusted_rand_score(a, b) for a, b in itertools.combinations(runs, 2)]))
 
 # %% ../nbs/22_cluster.ipynb #686b40a1
@@ -693,7 +693,15 @@ def segment_profile(df:pd.DataFrame, labels, z:float=0.5, lift:float=1.5, traits
                      **{f"{readable(c)} (z)": zscores.loc[segment, c] for c in numeric},
                      "over-represented": _over_represented(mine, lift),
                      "traits": "; ".join(t.evidence for t in found)})
-    return pd.DataFrame(rows).set_index("segment")
+    return pd.DataFrame(rows).set_index("segment").assign(name=lambda t: distinct_names(t.name.tolist()))
+
+def distinct_names(names:list) -> list:
+    "`names` with each repeat numbered ('typical', 'typical (2)'): a name must point at one segment."
+    seen, out = {}, []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name} ({seen[name]})")
+    return out
 
 # %% ../nbs/22_cluster.ipynb #8ef7f70a
 from .preprocess import Preprocessor

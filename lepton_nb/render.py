@@ -4,13 +4,13 @@
 
 # %% ../nbs/13_render.ipynb #713d8741
 from __future__ import annotations
-import functools, html, math, re
+import functools, html, math, re, unicodedata
 from importlib.resources import files
 import nh3
 import pandas as pd
 
 # %% auto #0
-__all__ = ['esc', 'code', 'table', 'number', 'value_range', 'for_clients', 'sanitize', 'page']
+__all__ = ['esc', 'code', 'short', 'table', 'number', 'value_range', 'for_clients', 'sanitize', 'page']
 
 # %% ../nbs/13_render.ipynb #7a61af10
 _MARKDOWN = "\\`*_{}[]()<>#+-!|~$:=\"'&"
@@ -23,6 +23,11 @@ def esc(value) -> str:
 def code(value) -> str:
     "`value` as inline code, escaped (Markdown backticks could be broken out of)."
     return f"<code>{esc(value)}</code>"
+
+def short(value, limit:int=60) -> str:
+    "`value` as a figure's label: invisible controls (e.g. a right-to-left override) left out, cut to `limit` characters."
+    text = "".join(ch for ch in str(value) if unicodedata.category(ch) != "Cf")
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 # %% ../nbs/13_render.ipynb #c5281b0c
 def table(df:pd.DataFrame,

@@ -257,7 +257,7 @@ def _publish(cfg:LoadedConfig, work:Path, collected:dict, inputs:list, started, 
     "Write report.html, metrics.json and manifest.json beside the executed notebook and the model."
     t, records, kind = time.perf_counter(), collected["records"], cfg.solution.replace("_", " ")
     footer = (f"{cfg.name} · {kind} · lepton_nb {lepton_nb.__version__} · "
-              f"every figure is measured on data the model never saw")
+              f"{cfg.report.EVIDENCE}")
     html_page = render_html(collected["nb"], cfg.name, f"{cfg.name} — {kind}", footer)
     (work / "report.html").write_text(html_page, encoding="utf-8")
     metrics = {"customer": cfg.customer, "name": cfg.name, "solution": cfg.solution, "kind": cfg.report.KIND,

@@ -399,6 +399,7 @@ class CaseReport(ReportSections):
     DRIVERS = None  # permutation importance for the kind: (model, X, y, n_repeats, random_state) -> DataFrame
     DRIVER_SCALE = ("auc_drop", "spread", "drop in AUC when the column is shuffled")  # what the drivers figure draws
     BUNDLE: bool = True  # finish() saves a scoring bundle in model/ (the runner checks it is there)
+    EVIDENCE: str = "every figure is measured on data the model never saw"  # the page footer's promise
 
     def __init__(self, cfg:LoadedConfig, data:ClientData, prof:Profile, case, output_dir, stages:dict):
         self.cfg, self.data, self.profile, self.case = cfg, data, prof, case

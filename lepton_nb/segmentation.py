@@ -18,7 +18,7 @@ from .cluster import (Segmenter, category_shares, choose_k, k_choice_figure, rea
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .reporting import CaseReport, ColumnName, Words, _column_key
-from .render import code, esc, table
+from .render import code, esc, short, table
 
 # %% auto #0
 __all__ = ['MIN_ROWS', 'ACTIONS', 'VALUE_ONLY', 'RISK_ONLY', 'SegmentationConfig', 'SegmentationParams', 'segment_columns',
@@ -97,6 +97,17 @@ def structure_words(silhouette:float) -> str:
     if silhouette > 0.25: return "weak structure: the segments overlap; read them as tendencies, not types"
     return "no substantial structure: the segments summarise the customers but are not natural groups"
 
+def _most_segments(Xt:np.ndarray, params:SegmentationParams) -> int:
+    "The most segments the fitted rows can hold (one fewer than their distinct scaled rows); a DataError below what is asked."
+    distinct = len(np.unique(Xt, axis=0))
+    asked = params.k_range[0] if params.n_clusters == "auto" else params.n_clusters
+    if asked > distinct - 1:
+        key = "params.k_range" if params.n_clusters == "auto" else "params.n_clusters"
+        raise DataError(f"{key}: {asked} segments need at least {asked + 1} different rows; the fitted rows hold "
+                        f"{distinct} different ones (after scaling)", f"ask for at most {max(distinct - 1, 1)} segments, "
+                        "or add columns that tell the customers apart")
+    return distinct - 1
+
 @dataclass
 class SegmentationCase:
     "Everything a segmentation report shows: the columns, the split, the model, every row's segment, the choice of k."
@@ -124,10 +135,10 @@ def run_segmentation_case(df:pd.DataFrame, features:list[str], params:Segmentati
     pre_model = Segmenter(n_clusters=2, random_state=seed)  # its Preprocessor scales the columns for the choice of k
     Xt_train = pre_model.fit(X_train).preprocessor_.transform(X_train)
     stages["prepare"], t = time.perf_counter() - t, time.perf_counter()
-    k_table, k, reason = choose_k(Xt_train, range(params.k_range[0], params.k_range[1] + 1), random_state=seed,
-                                  sample_size=params.silhouette_sample)
+    most = _most_segments(Xt_train, params)
+    k_table, k, reason = choose_k(Xt_train, range(params.k_range[0], min(params.k_range[1], most) + 1),
+                                  random_state=seed, sample_size=params.silhouette_sample)
     if params.n_clusters != "auto": k, reason = params.n_clusters, f"The config sets {params.n_clusters} segments."
-    if k >= len(X_train): raise DataError(f"{k} segments for {len(X_train)} fitted rows", "ask for fewer segments")
     stages["choose_k"], t = time.perf_counter() - t, time.perf_counter()
     model = Segmenter(n_clusters=k, n_init=params.n_init, random_state=seed).fit(X_train)
     labels = pd.Series(model.predict(X), index=df.index, name="segment")
@@ -138,7 +149,8 @@ def run_segmentation_case(df:pd.DataFrame, features:list[str], params:Segmentati
     metrics = {"n_clusters": k, "silhouette": sampled_silhouette(Xt_holdout, labels[is_held].to_numpy(), sample, seed),
                "silhouette_train": sampled_silhouette(Xt_train, model.labels_, sample, seed),
                "scikit_learn_silhouette": sampled_silhouette(Xt_holdout, reference.predict(Xt_holdout), sample, seed),
-               "stability_ari": stability(Xt_train, k, seeds=params.stability_seeds, random_state=seed),
+               "stability_ari": stability(Xt_train, k, seeds=params.stability_seeds, random_state=seed,
+                                          n_init=params.n_init),  # the procedure that made the delivered segments
                "inertia": float(model.inertia_), "inertia_per_row": float(model.inertia_) / len(X_train),
                "smallest_segment_share": float(np.bincount(labels, minlength=k).min() / len(df)),
                "n_train": int((~is_held).sum()), "n_holdout": int(is_held.sum())}
@@ -159,9 +171,9 @@ def profile_grid(df:pd.DataFrame, labels) -> pd.DataFrame:
 # %% ../nbs/24_segmentation.ipynb #d312e329
 _COLOURS = plt.get_cmap("tab10").colors
 
-def segment_label(i:int, name:str) -> str:
-    "How a segment is called everywhere in a report: its number from 1 and its automatic name."
-    return f"{i + 1}: {name}"
+def segment_label(i:int, name:str, limit:int=60) -> str:
+    "How a segment is called in figures and tables: its number from 1 and its name (invisible controls out, cut short)."
+    return f"{i + 1}: {short(name, limit)}"
 
 def sizes_figure(labels, names:list[str]):
     "Each segment's share of the customers as horizontal bars, largest on top."
@@ -180,6 +192,7 @@ def projection_figure(Xt:np.ndarray, labels, names:list[str], centres:np.ndarray
     "The customers (a sample) on their first two principal components, coloured by segment, centres marked."
     labels = np.asarray(labels)
     pick = np.random.default_rng(seed).permutation(len(labels))[:sample]
+    if Xt.shape[1] == 1: Xt = np.hstack([Xt, np.zeros_like(Xt)])  # one column: the customers on a line
     pca = PCA(2, random_state=seed).fit(Xt)
     xy = pca.transform(Xt[pick])
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
@@ -198,7 +211,8 @@ def profile_heatmap(z:pd.DataFrame, names:list[str], top:int=12):
     z = z.loc[:, z.abs().max().sort_values(ascending=False).index[:top]]
     fig, ax = plt.subplots(figsize=(0.75 * z.shape[1] + 2.5, 0.5 * len(z) + 1.6))
     image = ax.imshow(z.to_numpy(float), cmap="RdBu_r", vmin=-2, vmax=2, aspect="auto")
-    ax.set_xticks(range(z.shape[1]), [str(c).replace("_", " ") for c in z.columns], rotation=40, ha="right", fontsize=8)
+    ax.set_xticks(range(z.shape[1]), [short(str(c).replace("_", " "), 40) for c in z.columns], rotation=40, ha="right",
+                  fontsize=8)
     ax.set_yticks(range(len(z)), [segment_label(i, n) for i, n in enumerate(names)], fontsize=8)
     for (r, c), v in np.ndenumerate(z.to_numpy(float)): ax.text(c, r, f"{v:+.1f}", ha="center", va="center", fontsize=7)
     fig.colorbar(image, ax=ax, label="segment mean vs all (z-score)", shrink=0.8)
@@ -256,6 +270,7 @@ class SegmentationReport(CaseReport):
     SOLUTIONS = {"customer_segmentation": SegmentationParams}
     HEADLINE = ("n_clusters", "silhouette", "stability_ari", "inertia")
     NEEDS = "optional id (the customer id column) and features (the columns that define segments)"
+    EVIDENCE = "the silhouette is measured on customers held out of the fit"
 
     @classmethod
     def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None: return None  # segments have no target
@@ -287,7 +302,8 @@ class SegmentationReport(CaseReport):
     def profile_table(self) -> pd.DataFrame:
         "Each segment's size, share, distinctive traits and automatic name, from the columns that define it (once)."
         if not hasattr(self, "_profile"):
-            self._profile = segment_profile(self.data.frame[self.case.features], self.case.labels.to_numpy())
+            shown = [c for c in self.case.features if c not in self.profile.pii]  # an allowed PII input is never shown
+            self._profile = segment_profile(self.data.frame[shown], self.case.labels.to_numpy())
         return self._profile
 
     def described(self) -> pd.DataFrame:
@@ -350,6 +366,9 @@ class SegmentationReport(CaseReport):
         p = self.cfg.params
         actions = segment_actions(self.data.frame, self.case.labels, self.names, p.value_column, p.outcome_column,
                                   p.outcome_positive, p.actions)
+        unused = sorted(i for i in p.actions if i > len(self.names))
+        if unused: self.say(f"The config gives actions for segment(s) {', '.join(map(str, unused))}, but there are "
+                            f"{len(self.names)} segments: those actions are not shown.")
         rates = {c: "{:.1%}" for c in actions.columns if c.endswith(" rate")}
         means = {c: "{:,.2f}" for c in actions.columns if c.startswith("mean ")}
         return table(actions, {"customers": "{:,}", "share": "{:.1%}", **rates, **means}, index=True)

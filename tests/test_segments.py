@@ -109,6 +109,7 @@ def test_basket_demo_rules_hold_on_later_baskets(demo):
     assert page.count("data:image/png;base64") >= 3 and "Traceback" not in page
     text = _text(folder)
     assert "the rules describe habits, not chance" in text and "viewers" in text
+    assert "the 'later' figures are measured on later baskets" in text and "model never saw" not in text
     assert "Star Wars: Episode IV - A New Hope" in text and "Toy Story" in text
 
 
@@ -169,3 +170,33 @@ def test_both_templates_run_on_the_smallest_table_they_accept(tmp_path):
     liked[liked.userId.isin(first.head(64))].to_csv(tmp_path / "likes.csv", index=False)
     refused = _cli("report", tmp_path / "bask.yaml", "--out", tmp_path / "out2")
     assert refused.returncode != 0 and "bask.yaml: 64 baskets split 45/19 leave fewer than 20" in refused.stderr
+
+
+@pytest.mark.parametrize("how", ["compressed", "header-claims-more"])
+def test_a_small_rewritten_weights_file_cannot_force_a_huge_allocation(segmenter, tmp_path, how):
+    "An array's header is checked against the bytes stored before numpy allocates it."
+    import zipfile
+    model, frame = segmenter
+    folder = save_bundle(model, tmp_path / "m", frame, kind="segmentation")
+    buffer = io.BytesIO()
+    if how == "compressed":  # 40 MB of zeros in 40 kilobytes: lepton_nb stores arrays uncompressed
+        np.savez_compressed(buffer, cluster_centers=np.zeros((10_000, 500), np.float64))
+    else:
+        header = io.BytesIO()
+        np.lib.format.write_array_header_1_0(header, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**4)})
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("cluster_centers.npy", header.getvalue() + b"\0" * 64)
+    _rewrite(folder, "weights.npz", buffer.getvalue())
+    with pytest.raises(BundleError, match="not an array as lepton_nb stores it|claims more data than the file holds"):
+        load_bundle(folder)
+
+
+def test_an_item_column_of_personal_data_is_refused_before_a_kernel_starts(tmp_path):
+    "A basket report shows its items' values everywhere: personal data there must be refused, not masked halfway."
+    rows = [(b, f"person{b % 7}@mail-example.org") for b in range(100)] + [(b, "bread") for b in range(100)]
+    pd.DataFrame(rows, columns=["receipt", "buyer"]).to_csv(tmp_path / "till.csv", index=False)
+    (tmp_path / "c.yaml").write_text("customer: acme\nname: Acme\nsolution: market_basket\n"
+                                     "data: {sources: {till: {path: till.csv}}}\ntransaction: receipt\nitem: buyer\n")
+    run = _cli("report", tmp_path / "c.yaml", "--out", tmp_path / "out")
+    assert run.returncode != 0 and "key 'item': column 'buyer' holds personal data" in run.stderr, run.stderr
+    assert "mail-example" not in run.stdout + run.stderr and not (tmp_path / "out" / "acme").exists()
