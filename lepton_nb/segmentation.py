@@ -17,6 +17,7 @@ from .cluster import (Segmenter, category_shares, choose_k, k_choice_figure, rea
                                sampled_silhouette, segment_profile, segment_zscores, stability)
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
+from .data import detect_pii
 from .reporting import CaseReport, ColumnName, Words, _column_key
 from .render import code, esc, short, table
 
@@ -284,6 +285,12 @@ class SegmentationReport(CaseReport):
         named = {"id": cfg.id, "params.value_column": p.value_column, "params.outcome_column": p.outcome_column}
         for key, column in [*named.items(), *((f"features.{i}", c) for i, c in enumerate(cfg.features or [], 1))]:
             if column: _column_key(cfg, frame, key, column)
+        personal = {c: why for c, why in detect_pii(frame[cfg.features or []], cfg.data.pii_columns).items()
+                    if c not in cfg.data.allow_columns}
+        if personal:
+            said = "; ".join(f"{c!r} holds personal data ({why})" for c, why in personal.items())
+            raise DataError(f"{cfg.path}: key 'features': {said}",
+                            "take it out of features, or allow it under data.allow_columns")
         if p.value_column and not pd.api.types.is_numeric_dtype(frame[p.value_column]):
             raise DataError(f"{cfg.path}: key 'params.value_column': column {p.value_column!r} is not numeric",
                             "name a column of amounts, e.g. monthly charges or yearly spend")

@@ -200,3 +200,12 @@ def test_an_item_column_of_personal_data_is_refused_before_a_kernel_starts(tmp_p
     run = _cli("report", tmp_path / "c.yaml", "--out", tmp_path / "out")
     assert run.returncode != 0 and "key 'item': column 'buyer' holds personal data" in run.stderr, run.stderr
     assert "mail-example" not in run.stdout + run.stderr and not (tmp_path / "out" / "acme").exists()
+
+
+def test_personal_data_named_in_features_is_refused_before_a_kernel_starts(tmp_path):
+    (tmp_path / "c.yaml").write_text("customer: acme\nname: Acme\nsolution: customer_segmentation\n"
+                                     "data: {dataset: modeldata/wa_churn, pii_columns: [tenure]}\n"
+                                     "features: [tenure, contract]\n")
+    run = _cli("report", tmp_path / "c.yaml", "--out", tmp_path / "out")
+    assert run.returncode != 0 and "key 'features': 'tenure' holds personal data" in run.stderr, run.stderr
+    assert "template failed" not in run.stderr
