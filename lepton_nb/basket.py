@@ -199,9 +199,6 @@ class BasketReport(CaseReport):
     EVIDENCE = "rules are found on the earlier baskets; the 'later' figures are measured on later baskets"
 
     @classmethod
-    def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None: return None  # baskets have no target
-
-    @classmethod
     def check(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None:
         "The basket, item and time columns exist and have no gaps, and the baskets split — before any kernel starts."
         for key in ("transaction", "item", "time"):
@@ -256,7 +253,6 @@ class BasketReport(CaseReport):
         if median > 1.02: return found + check + "the rules hold only in part; act on those that stayed strong."
         return found + check + "**the rules did not hold on later baskets: do not build promotions on them.**"
 
-    def summary(self) -> None: self.say(self.headline())
 
     def rules_table(self):
         "The top rules by lift, with their numbers on the earlier and the later baskets (every name escaped)."

@@ -84,9 +84,8 @@ class ReportSections:
                 f"The model should not be {use} on this evidence.**")
 
     def summary(self) -> None:
-        "Display the headline result in plain words (the kind's `headline`) and, for a small table, the caution."
-        from IPython.display import Markdown, display
-        display(Markdown(self.headline()))
+        "Display the headline result in plain words (the kind's `headline`, in the client's words) and the caution."
+        self.say(self.headline())
         self.caution()
 
     def choice_section(self, also:str="") -> pd.DataFrame:
@@ -149,7 +148,7 @@ class ReportSections:
         "Display, for a small table, why its figures are cross-validated and how to read them; nothing otherwise."
         from IPython.display import Markdown, display
         c = self.case
-        if c.split != "cv": return
+        if getattr(c, "split", "test") != "cv": return  # kinds without cross-validation (segments, baskets) never are
         counts = f" ({c.class_counts(c.y_evaluated)})" if c.class_counts(c.y_evaluated) else ""
         display(Markdown(f"> **A small table.** With {len(c.y_evaluated):,} rows{counts}, one held-out "
                          f"split would leave only {len(c.y_test):,} rows to measure the model on. The headline figures "
@@ -417,7 +416,8 @@ class CaseReport(ReportSections):
 
     @classmethod
     def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> np.ndarray|None:
-        "The kind's target as the profile's leakage check reads it; a DataError naming the config's key."
+        "The kind's target as the profile's leakage check reads it (None for kinds without one); a DataError naming the key."
+        if cls.TARGET is None: return None  # segments and baskets learn no target column
         try: return cls.TARGET(frame, cfg.target)
         except DataError as e: raise DataError(f"{cfg.path}: key 'target': {e.problem}", e.hint) from None
 

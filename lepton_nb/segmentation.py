@@ -18,6 +18,7 @@ from .cluster import (Segmenter, category_shares, choose_k, k_choice_figure, rea
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .data import detect_pii
+from .preprocess import Preprocessor
 from .reporting import CaseReport, ColumnName, Words, _column_key
 from .render import code, esc, short, table
 
@@ -133,8 +134,7 @@ def run_segmentation_case(df:pd.DataFrame, features:list[str], params:Segmentati
     is_held = np.zeros(len(df), bool)
     is_held[held] = True
     X_train, X_holdout = X[~is_held], X[is_held]
-    pre_model = Segmenter(n_clusters=2, random_state=seed)  # its Preprocessor scales the columns for the choice of k
-    Xt_train = pre_model.fit(X_train).preprocessor_.transform(X_train)
+    Xt_train = Preprocessor().fit_transform(X_train)  # the scaling a Segmenter fits, for the choice of k
     stages["prepare"], t = time.perf_counter() - t, time.perf_counter()
     most = _most_segments(Xt_train, params)
     k_table, k, reason = choose_k(Xt_train, range(params.k_range[0], min(params.k_range[1], most) + 1),
@@ -274,9 +274,6 @@ class SegmentationReport(CaseReport):
     EVIDENCE = "the silhouette is measured on customers held out of the fit"
 
     @classmethod
-    def target(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None: return None  # segments have no target
-
-    @classmethod
     def check(cls, cfg:LoadedConfig, frame:pd.DataFrame) -> None:
         "Enough rows; every column the config names exists, the value is numeric, the outcome readable — before any kernel."
         p = cfg.params
@@ -342,10 +339,6 @@ class SegmentationReport(CaseReport):
                 f"is {sil:.2f} — {structure_words(sil)}; scikit-learn's K-means at the same k and scaling reaches "
                 f"{m['scikit_learn_silhouette']:.2f}. Stability across {self.cfg.params.stability_seeds} seeds "
                 f"(adjusted Rand index) is {ari:.2f}: {stable}.")
-
-    def summary(self) -> None:
-        "Display the headline."
-        self.say(self.headline())
 
     def choice_section(self):
         "Display which columns define the segments and how many segments were chosen; the inertia and silhouette figure."
