@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .mining import basket_matrix, mine_rules, rule_lift_on
-from .reporting import CaseReport, ColumnName, Words, _column_key
+from .reporting import CaseReport, Words, _column_key
 from .render import code, esc, short, table
 
 # %% auto #0
