@@ -56,7 +56,8 @@ export: $(STAMP)
 	$(BIN)/nbdev-clean
 
 # Benchmarks are not tests: they compare lepton_nb with its peers and print ratios.
-# torch==2.13.0 is the CPU build (other versions may download gigabytes of CUDA libraries).
+# torch==2.13.0 is the CPU build (other versions may download gigabytes of CUDA libraries). statsforecast
+# gets its own environment: it needs pandas < 3, lepton_nb runs on pandas 3.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python benchmarks/mlp.py
@@ -64,7 +65,10 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/tabular.py
 	$(BIN)/python benchmarks/cluster.py
 	$(BIN)/python benchmarks/rules.py
+	@test -x .venv-statsforecast/bin/python || { $(PYTHON) -m venv .venv-statsforecast && \
+		.venv-statsforecast/bin/python -m pip install --quiet statsforecast pyarrow; }
+	$(BIN)/python benchmarks/forecast.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info reports/_build _docs _proc .pytest_cache
+	rm -rf $(VENV) .venv-statsforecast build dist *.egg-info reports/_build _docs _proc .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

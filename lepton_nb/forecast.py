@@ -14,10 +14,11 @@ from scipy.stats import norm
 from .core import ConfigError, DataError
 
 # %% auto #0
-__all__ = ['FILLS', 'QUANTILES', 'SeriesReport', 'season_length', 'infer_frequency', 'prepare_series', 'last_value',
-           'seasonal_naive', 'moving_average', 'local_forecaster', 'backtest', 'mae', 'rmse', 'pinball', 'coverage',
-           'seasonal_scale', 'mase', 'backtest_metrics', 'compare_forecasters', 'baselines', 'InventoryPolicy',
-           'sd_from_quantiles', 'inventory_policy', 'simulate_inventory']
+__all__ = ['FILLS', 'PANEL_COLUMNS', 'QUANTILES', 'SeriesReport', 'season_length', 'infer_frequency', 'prepare_series',
+           'last_value', 'seasonal_naive', 'moving_average', 'local_forecaster', 'covariate_names', 'backtest', 'mae',
+           'rmse', 'pinball', 'coverage', 'seasonal_scale', 'mase', 'backtest_metrics', 'compare_forecasters',
+           'baselines', 'InventoryPolicy', 'sd_from_quantiles', 'inventory_policy', 'simulate_inventory',
+           'split_future', 'forecast_grid', 'future_inputs', 'ahead_frame', 'client_forecast']
 
 # %% ../nbs/26_forecast.ipynb #7c6d8ab0
 FILLS = ("zero", "interpolate", "none")
@@ -28,15 +29,17 @@ class SeriesReport:
     freq: str  # the pandas offset alias of the grid, e.g. 'h' or 'QS-JAN'
     season: int  # the default seasonal period for `freq`, from `season_length`
     fill: str  # how absent time steps were filled: one of FILLS
-    gaps: pd.DataFrame  # one row per series: its steps, the gaps filled and the first few of their time stamps
+    gaps: pd.DataFrame  # one row per series: its steps, the gaps filled, the first few of them (and covariate fills)
 
     @property
     def n_gaps(self) -> int: return int(self.gaps["gaps"].sum())
 
     def __repr__(self):
         with_gaps = int((self.gaps["gaps"] > 0).sum())
+        covariates = ("" if "covariate fills" not in self.gaps
+                      else f", {int(self.gaps['covariate fills'].sum()):,} covariate values filled forward")
         return (f"SeriesReport({len(self.gaps):,} series at freq {self.freq!r} (season {self.season}), "
-                f"{self.n_gaps:,} absent steps in {with_gaps:,} series filled with {self.fill!r})")
+                f"{self.n_gaps:,} absent steps in {with_gaps:,} series filled with {self.fill!r}{covariates})")
 
 # %% ../nbs/26_forecast.ipynb #c09388eb
 def _check_columns(df:pd.DataFrame, columns:list) -> None:
@@ -131,8 +134,8 @@ def infer_frequency(panel:pd.DataFrame, # long, sorted by series and time, with 
                     "pass freq, a pandas offset alias such as 'h', 'D', 'W', 'MS' or 'QS'")
 
 # %% ../nbs/26_forecast.ipynb #29e5b01b
-def _on_grid(one:pd.DataFrame, offset:pd.DateOffset, fill:str) -> pd.DataFrame:
-    "One series (sorted `series`, `time`, `y`) on its regular grid, absent steps filled; `filled` marks them."
+def _on_grid(one:pd.DataFrame, offset:pd.DateOffset, fill:str, covariates:list=()) -> pd.DataFrame:
+    "One series (sorted `series`, `time`, `y`, covariates) on its grid, absent steps filled; `filled` marks them."
     grid = pd.date_range(one["time"].iloc[0], one["time"].iloc[-1], freq=offset)
     off_grid = ~one["time"].isin(grid)
     if off_grid.any():
@@ -140,17 +143,54 @@ def _on_grid(one:pd.DataFrame, offset:pd.DateOffset, fill:str) -> pd.DataFrame:
         raise DataError(f"series {one['series'].iloc[0]!r} has {int(off_grid.sum()):,} time stamps off its "
                         f"{offset.freqstr!r} grid from {one['time'].iloc[0]}, e.g. {stamp}",
                         "pass the right freq, or round the time stamps, e.g. df[time].dt.floor('h')")
-    y = one.set_index("time")["y"].reindex(grid)
+    on_grid = one.set_index("time").reindex(grid)
+    y = on_grid["y"]
     filled = y.isna().to_numpy()
     if fill == "zero": y = y.fillna(0.0)
     if fill == "interpolate": y = y.interpolate()
-    return pd.DataFrame({"series": one["series"].iloc[0], "time": grid, "y": y.to_numpy(), "filled": filled})
+    regular = pd.DataFrame({"series": one["series"].iloc[0], "time": grid, "y": y.to_numpy(), "filled": filled})
+    return regular.assign(**_filled_covariates(on_grid[list(covariates)], one["series"].iloc[0]))
 
-def _gap_row(regular:pd.DataFrame, n:int=3) -> dict:
-    "One series' steps, how many were absent, and the first `n` of their time stamps."
+def _filled_covariates(values:pd.DataFrame, name) -> dict:
+    "One series' covariates filled forward then backward, as arrays; a DataError for one with no value in the series."
+    empty = [column for column in values.columns if values[column].isna().all()]
+    if empty: raise DataError(f"covariate {empty[0]!r} has no value in series {name!r}, so it cannot be filled",
+                              "give it at least one value in each series, or leave it out")
+    return {column: values[column].ffill().bfill().to_numpy(float) for column in values.columns}
+
+def _gap_row(regular:pd.DataFrame, covariate_fills:int|None=None, n:int=3) -> dict:
+    "One series' steps, how many were absent, the first `n` of their time stamps (and covariate values filled)."
     absent = regular["time"][regular["filled"]]
-    return {"series": regular["series"].iloc[0], "steps": len(regular), "gaps": len(absent),
-            "first gaps": [str(t) for t in absent.iloc[:n]]}
+    row = {"series": regular["series"].iloc[0], "steps": len(regular), "gaps": len(absent),
+           "first gaps": [str(t) for t in absent.iloc[:n]]}
+    return row if covariate_fills is None else {**row, "covariate fills": covariate_fills}
+
+# %% ../nbs/26_forecast.ipynb #c84126b7
+PANEL_COLUMNS = ("series", "time", "y", "filled")
+
+def _numeric_covariate(values:pd.Series, column:str) -> pd.Series:
+    "A covariate column as floats (booleans as 0/1); a DataError when it is not numeric, infinite or all missing."
+    if values.dtype == bool or pd.api.types.is_bool_dtype(values): values = values.astype(float)
+    if not pd.api.types.is_numeric_dtype(values):
+        examples = ", ".join(repr(v) for v in values.dropna().unique()[:3])
+        raise DataError(f"covariate {column!r} is not numeric (dtype {values.dtype}, e.g. {examples})",
+                        "encode it as numbers first, e.g. one 0/1 column per category, or leave it out")
+    numbers = values.astype(float)
+    if numbers.isna().all(): raise DataError(f"covariate {column!r} has no values: all are missing", "leave it out")
+    if np.isinf(numbers.to_numpy()).any():
+        raise DataError(f"covariate {column!r} has infinite values, e.g. rows {_rows(np.isinf(numbers))}",
+                        "replace or drop them")
+    return numbers
+
+def _covariate_columns(df:pd.DataFrame, covariates:list) -> dict:
+    "The named covariates as float columns; a ConfigError for a name the panel uses itself."
+    _check_columns(df, list(covariates))
+    clash = [c for c in covariates if c in PANEL_COLUMNS]
+    if clash: raise ConfigError(f"covariate {clash[0]!r} has the name of a panel column ({', '.join(PANEL_COLUMNS)})",
+                                f"rename it first, e.g. df.rename(columns={{{clash[0]!r}: '{clash[0]}_x'}})")
+    if len(set(covariates)) != len(covariates): raise ConfigError(f"covariates {covariates} name a column twice",
+                                                                  "name each once")
+    return {column: _numeric_covariate(df[column], column) for column in covariates}
 
 # %% ../nbs/26_forecast.ipynb #0213bb4c
 def prepare_series(df:pd.DataFrame, # one row per series and period
@@ -159,18 +199,24 @@ def prepare_series(df:pd.DataFrame, # one row per series and period
                    series:str|None=None, # the column naming each series; None: one series, named after `target`
                    freq:str|None=None, # a pandas offset alias; None infers it (see `infer_frequency`)
                    fill:str="zero", # how to fill absent periods: 'zero' (no record, no demand), 'interpolate' or 'none'
+                   covariates:list|None=None, # numeric columns known ahead (price, holiday), carried as floats
                   ) -> tuple[pd.DataFrame, SeriesReport]:
-    "Regular series, long (`series`, `time`, `y`, `filled`) and sorted, and a report of the frequency and gaps."
+    "Regular series, long (`series`, `time`, `y`, `filled`, covariates) and sorted, and a report of the gaps."
     if fill not in FILLS: raise ConfigError(f"fill={fill!r} is not one of {FILLS}", "pass fill='zero' for demand")
     _check_columns(df, [time, target] + ([] if series is None else [series]))
     ids = pd.Series(target, index=df.index) if series is None else df[series]
-    panel = pd.DataFrame({"series": ids, "time": _timestamps(df[time], time), "y": _numeric_target(df[target], target)})
+    extra = {} if covariates is None else _covariate_columns(df, list(covariates))
+    panel = pd.DataFrame({"series": ids, "time": _timestamps(df[time], time), "y": _numeric_target(df[target], target),
+                          **extra})
     panel = panel.sort_values(["series", "time"], kind="stable").reset_index(drop=True)
     _check_duplicates(panel)
     alias = infer_frequency(panel) if freq is None else _offset(freq).freqstr
     offset = _offset(alias)
-    parts = [_on_grid(one, offset, fill) for _, one in panel.groupby("series", sort=False)]
-    gaps = pd.DataFrame([_gap_row(part) for part in parts])
+    by_series = [one for _, one in panel.groupby("series", sort=False)]
+    parts = [_on_grid(one, offset, fill, list(extra)) for one in by_series]
+    known = [None if covariates is None else int(one[list(extra)].count().sum()) for one in by_series]
+    gaps = pd.DataFrame([_gap_row(part, None if k is None else len(part) * len(extra) - k)
+                         for part, k in zip(parts, known)])
     return pd.concat(parts, ignore_index=True), SeriesReport(alias, season_length(alias), fill, gaps)
 
 # %% ../nbs/26_forecast.ipynb #faadf683
@@ -217,7 +263,7 @@ def local_forecaster(baseline:Callable, # (history, horizon, season, **kwargs) -
                      **kwargs, # more arguments for `baseline`, e.g. window=
                     ) -> Callable:
     "A forecaster applying a one-series `baseline` to each series of the history on its own."
-    def forecast(history:pd.DataFrame, horizon:int) -> np.ndarray:
+    def forecast(history:pd.DataFrame, horizon:int, future:pd.DataFrame|None=None) -> np.ndarray:
         by_series = history.groupby("series", sort=False)["y"]
         return np.stack([baseline(y.to_numpy(float), horizon, season, **kwargs) for _, y in by_series])
     forecast.__name__ = baseline.__name__
@@ -234,6 +280,17 @@ def _check_panel(panel:pd.DataFrame) -> None:
         names = ", ".join(map(repr, panel.loc[missing, "series"].unique()[:5]))
         raise DataError(f"{int(missing.sum()):,} periods have no value, in series {names}",
                         "prepare the series with fill='zero' or fill='interpolate'")
+
+def covariate_names(panel:pd.DataFrame) -> list:
+    "The panel's covariates: its columns beyond `series`, `time`, `y` and `filled`."
+    return [column for column in panel.columns if column not in PANEL_COLUMNS]
+
+def _check_covariates(panel:pd.DataFrame, covariates:list) -> None:
+    "A DataError naming a covariate that is not numeric or has missing values."
+    for column in covariates:
+        if not pd.api.types.is_numeric_dtype(panel[column]) or panel[column].isna().any():
+            raise DataError(f"covariate {column!r} is not numeric or has missing values",
+                            "prepare the table with prepare_series(..., covariates=[...]), which fills them")
 
 def _check_lengths(sizes:pd.Series, horizon:int, windows:int, season:int) -> None:
     "A DataError naming the series too short for the windows plus one season and a step of history."
@@ -263,13 +320,15 @@ def _forecast_arrays(output, n_series:int, horizon:int) -> dict:
 
 # %% ../nbs/26_forecast.ipynb #ea9b31d8
 def backtest(panel:pd.DataFrame, # regular series as from `prepare_series`: `series`, `time`, `y`
-             forecaster:Callable, # (history, horizon) -> n_series × horizon forecasts, or a dict with quantiles
+             forecaster:Callable, # (history, horizon[, future]) -> n_series × horizon forecasts, or a dict
              horizon:int, # periods per window
              windows:int, # how many consecutive windows end each series
              season:int|None=None, # the seasonal period; None: `season_length` of the panel's frequency
             ) -> pd.DataFrame:
     "Rolling-origin forecasts of each series' last `windows × horizon` periods, each from the periods before."
     _check_panel(panel)
+    covariates = covariate_names(panel)
+    _check_covariates(panel, covariates)
     season = season_length(infer_frequency(panel)) if season is None else season
     by_series = panel.groupby("series", sort=False)
     _check_lengths(by_series.size(), horizon, windows, season)
@@ -280,7 +339,8 @@ def backtest(panel:pd.DataFrame, # regular series as from `prepare_series`: `ser
         left = (windows - window + 1) * horizon  # the steps from this window's start to each series' end
         history = panel[from_end > left]
         future = panel[(from_end <= left) & (from_end > left - horizon)]
-        arrays = _forecast_arrays(forecaster(history, horizon), n_series, horizon)
+        known = (history, horizon, future[["series", "time", *covariates]]) if covariates else (history, horizon)
+        arrays = _forecast_arrays(forecaster(*known), n_series, horizon)
         part = pd.DataFrame({"series": future["series"].to_numpy(), "window": window,
                              "step": np.tile(np.arange(1, horizon + 1), n_series),
                              "time": future["time"].to_numpy(), "actual": future["y"].to_numpy()})
@@ -453,3 +513,51 @@ def simulate_inventory(demand, # actual demand per period, e.g. a backtest's `ac
     rows = {name: _costs(demand, *_simulate(demand, rule, lead_time, start), holding_cost, stockout_cost)
             for name, rule in rules.items()}
     return pd.DataFrame(rows).T
+
+# %% ../nbs/26_forecast.ipynb #8b38471f
+def split_future(frame:pd.DataFrame, time:str, target:str, series:str|None=None,
+                 covariates:list|tuple=()) -> tuple[pd.DataFrame, pd.DataFrame]:
+    "(the rows up to each series' last known target, the later rows as series, time and covariates: periods to forecast)."
+    stamps = _timestamps(frame[time], time)
+    keys = frame[series] if series else pd.Series(target, index=frame.index)
+    known = frame[target].notna()
+    last = stamps[known].groupby(keys[known]).max()
+    after = ~keys.isin(last.index) | (stamps > keys.map(last))
+    later = frame[after & ~known]
+    future = pd.DataFrame({"series": keys[later.index], "time": stamps[later.index],
+                           **{c: pd.to_numeric(later[c].astype(float), errors="coerce") for c in covariates}})
+    return frame[~after], future.reset_index(drop=True)
+
+def forecast_grid(panel:pd.DataFrame, horizon:int, freq:str) -> pd.DataFrame:
+    "The `horizon` periods after each series' end: series, time and step (1 = the next period), in the panel's order."
+    offset, ends = _offset(freq), panel.groupby("series", sort=False)["time"].max()
+    grid = pd.DataFrame([(s, end + offset * k, k) for s, end in ends.items() for k in range(1, horizon + 1)],
+                        columns=["series", "time", "step"])
+    return grid.astype({"series": panel["series"].dtype, "time": panel["time"].dtype})
+
+def future_inputs(panel:pd.DataFrame, future_rows:pd.DataFrame, # the series; the rows ahead, from `split_future`
+                  covariates:list, horizon:int, freq:str) -> pd.DataFrame|None:
+    "The covariates of the next `horizon` periods of every series, from the rows after its end; None without covariates."
+    if not covariates: return None
+    grid = forecast_grid(panel, horizon, freq)
+    given = future_rows.drop_duplicates(["series", "time"])[["series", "time", *covariates]]
+    given = given.astype({"series": panel["series"].dtype, "time": panel["time"].dtype})
+    future = grid.merge(given, on=["series", "time"], how="left")
+    absent = future[covariates].isna().any(axis=1)
+    if absent.any():
+        first = future[absent].iloc[0]
+        raise DataError(f"the model uses covariates ({', '.join(covariates)}), and {int(absent.sum()):,} of the "
+                        f"{len(future):,} periods to forecast have no row with them, e.g. series {first.series!r} at "
+                        f"{first.time}", f"add a row per series for each of the next {horizon} periods with the "
+                        "covariates filled and the target empty, or leave out `covariates`")
+    return future.drop(columns="step")
+
+def ahead_frame(grid:pd.DataFrame, forecast:dict) -> pd.DataFrame:
+    "The next horizon as rows: series, time, step and the forecast's quantiles."
+    return grid.assign(**{name: np.asarray(values).ravel() for name, values in forecast.items()})
+
+def client_forecast(ahead:pd.DataFrame, time:str, target:str, series:str|None) -> pd.DataFrame:
+    "The next horizon in the client's column names: the series (if any), the time, the step and P10, P50, P90."
+    named = {"series": series, "time": time} if series else {"time": time}
+    out = ahead[[*named, "step", "p10", "p50", "p90"]].rename(columns=named)
+    return out.rename(columns={q: f"{target}_{q}" for q in ("p10", "p50", "p90")})

@@ -4,7 +4,7 @@
 
 # %% ../nbs/27_forecast_model.ipynb #f72d4043
 from __future__ import annotations
-import functools, math
+import functools, math, numbers
 import numpy as np
 import pandas as pd
 import jax
@@ -12,24 +12,28 @@ import jax.numpy as jnp
 import optax
 from jax.flatten_util import ravel_pytree
 from flax import nnx
+from sklearn.base import BaseEstimator
 from .core import ConfigError, DataError
-from .forecast import QUANTILES, _check_panel
-from .train import MLP, device_permutation, optimizer, pad_rows, padded_rows
+from .forecast import QUANTILES, _check_covariates, _check_panel, covariate_names
+from .train import MLP, device_permutation, get_weights, optimizer, pad_rows, padded_rows
 
 # %% auto #0
-__all__ = ['default_lags', 'calendar_names', 'calendar_features', 'window_features', 'pinball_loss', 'interval_margin',
-           'GlobalForecaster']
+__all__ = ['default_lags', 'calendar_names', 'calendar_features', 'window_features', 'covariate_steps', 'pinball_loss',
+           'mlp_forward', 'interval_margin', 'GlobalForecaster']
 
 # %% ../nbs/27_forecast_model.ipynb #4616533b
 def default_lags(season:int, # the seasonal period, e.g. 24 for hours
+                 n_steps:float|None=None, # the typical series length; None: no limit
                 ) -> tuple:
-    "Lags 1 to one season, then two and three seasons back."
+    "Lags 1 to one season, then 2 and 3 seasons back (and 7 for hours), those at most `n_steps / 8`."
     if season <= 1: return (1, 2, 3, 4)
-    return tuple(range(1, season + 1)) + (2 * season, 3 * season)
+    multiples = (2, 3, 7) if season == 24 else (2, 3)
+    longest = math.inf if n_steps is None else n_steps / 8
+    return tuple(range(1, season + 1)) + tuple(k * season for k in multiples if k * season <= longest)
 
 # %% ../nbs/27_forecast_model.ipynb #e617ba79
 _CALENDAR = {"hour": (lambda t: t.hour, 24, pd.Timedelta("1D")),
-             "weekday": (lambda t: t.dayofweek, 7, pd.Timedelta("7D")),
+             "weekday": (lambda t: t.day_of_week, 7, pd.Timedelta("7D")),
              "month": (lambda t: t.month - 1, 12, pd.Timedelta("365D"))}
 
 def calendar_names(step:pd.Timedelta, # the panel's time step
@@ -61,6 +65,14 @@ def window_features(y:np.ndarray, # one series' values, oldest first
     scale = np.where(scale > 0, scale, 1.0)  # an all-zero window: leave the values as they are
     means = np.stack([recent[:, :w].mean(axis=1) for w in windows], axis=1)
     return np.concatenate([recent[:, np.asarray(lags) - 1], means], axis=1) / scale[:, None], scale
+
+# %% ../nbs/27_forecast_model.ipynb #c623a066
+def covariate_steps(Z:np.ndarray, # one series' standardised covariates, (steps, covariates)
+                    cuts:np.ndarray, # indices of the last value seen
+                    horizon:int, # steps ahead
+                   ) -> np.ndarray:
+    "The covariates of the `horizon` steps after each cut, flat: (cuts, horizon × covariates), step by step."
+    return Z[cuts[:, None] + np.arange(1, horizon + 1)[None, :]].reshape(len(cuts), horizon * Z.shape[1])
 
 # %% ../nbs/27_forecast_model.ipynb #a2b043f2
 def pinball_loss(out:jax.Array, # predictions, (rows, horizon, quantiles)
@@ -97,7 +109,15 @@ def _quantile_epoch(params, opt_state, key, rest, X, Y, n, q, valid, *, graphdef
     valid_loss = pinball_loss(_quantiles_out(params, rest, Xv, graphdef, q.shape[0]), Yv, q, rv)
     return params, opt_state, jnp.sum(losses) / n, valid_loss
 
-_predict_quantiles = jax.jit(_quantiles_out, static_argnames=("graphdef", "n_q"))
+def mlp_forward(weights:tuple, # (kernel, bias) per layer
+                X:jax.Array, # inputs, (rows, features)
+               ) -> jax.Array:
+    "An MLP's outputs from its weights, ReLU between layers as in `lepton_nb.train.MLP`."
+    for kernel, bias in weights[:-1]: X = jax.nn.relu(X @ kernel + bias)
+    kernel, bias = weights[-1]
+    return X @ kernel + bias
+
+_forward = jax.jit(mlp_forward)
 
 # %% ../nbs/27_forecast_model.ipynb #cc645a8a
 def _device_rows(a:np.ndarray, multiple:int) -> jax.Array:
@@ -135,38 +155,49 @@ def _check_config(horizon:int, season:int, lags:tuple, quantiles:tuple) -> None:
                           "pass e.g. quantiles=(0.1, 0.5, 0.9)")
 
 # %% ../nbs/27_forecast_model.ipynb #90d1b1ec
-class GlobalForecaster:
-    "One quantile MLP over all series: scaled lags, rolling means and calendar in; `horizon` × quantiles out."
+class GlobalForecaster(BaseEstimator):
+    "One quantile MLP over all series: scaled lags, rolling means, calendar, covariates in; horizon × quantiles out."
     def __init__(self,
                  horizon:int, # periods forecast at once
                  season:int, # the seasonal period, e.g. 24 for hours, 4 for quarters
-                 lags:tuple|None=None, # how far back each lag input looks; None: `default_lags(season)`
+                 lags:tuple|None=None, # how far back each lag input looks; None: `default_lags` for the series' length
                  quantiles:tuple=(0.1, 0.5, 0.9), # the levels forecast; the middle one is the point forecast
                  hidden:tuple=(128, 64), # units per hidden layer
                  max_epochs:int=300, # most passes over the examples
                  patience:int=30, # epochs without a better held-out loss before stopping
                  batch_size:int=64, # examples per update
-                 learning_rate:float=3e-3, # Adam's step size
+                 learning_rate:float=1e-3, # Adam's step size
                  n_models:int=5, # networks averaged, each from its own seed
                  max_examples:int=50_000, # cut points sampled at most
                  calibrate:bool=True, # widen or narrow the outer quantiles to their level on held-out cut points
+                 log:bool|None=None, # model log1p(y); None: when every value of the fitted panel is positive
                  random_state:int=0, # seeds the sample, the networks and the shuffles
                 ):
         self.horizon, self.season, self.lags, self.quantiles, self.hidden = horizon, season, lags, quantiles, hidden
         self.max_epochs, self.patience, self.batch_size = max_epochs, patience, batch_size
         self.learning_rate, self.n_models, self.max_examples = learning_rate, n_models, max_examples
-        self.calibrate, self.random_state = calibrate, random_state
+        self.calibrate, self.log, self.random_state = calibrate, log, random_state
 
-    def _features(self, y:np.ndarray, times:pd.DatetimeIndex, cuts:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        "Inputs at the cut points of one series, and their scales."
+    def _features(self, y:np.ndarray, times:pd.DatetimeIndex, cuts:np.ndarray, ahead:np.ndarray) -> tuple:
+        "Inputs at the cut points of one series (`ahead`: their covariate steps), and their scales."
         X, scale = window_features(y, cuts, self.lags_, self.windows_)
-        return np.concatenate([X, calendar_features(times[cuts], self.calendar_)], axis=1), scale
+        return np.concatenate([X, calendar_features(times[cuts], self.calendar_), ahead], axis=1), scale
+
+    def _standardised(self, covariates:pd.DataFrame) -> np.ndarray:
+        "Covariate values in training standard deviations from their training means."
+        return (covariates.to_numpy(float) - self.covariate_means_) / self.covariate_sds_
+
+    def _values(self, one:pd.DataFrame) -> np.ndarray:
+        "One series' values, on the log scale when the model is."
+        y = one["y"].to_numpy(float)
+        return np.log1p(y) if self.log_ else y
 
     def _series_examples(self, one:pd.DataFrame) -> tuple:
         "One series' training and held-out (inputs, scaled targets)."
-        y, times = one["y"].to_numpy(float), pd.DatetimeIndex(one["time"])
+        y, times = self._values(one), pd.DatetimeIndex(one["time"])
         cuts = np.arange(max(self.lags_) - 1, len(y) - self.horizon)
-        X, scale = self._features(y, times, cuts)
+        ahead = covariate_steps(self._standardised(one[self.covariates_]), cuts, self.horizon)
+        X, scale = self._features(y, times, cuts, ahead)
         Y = y[cuts[:, None] + np.arange(1, self.horizon + 1)] / scale[:, None]
         held = cuts > len(y) - 1 - 2 * self.horizon  # targets reach into the last `horizon` steps
         return (X[~held], Y[~held]), (X[held], Y[held])
@@ -184,7 +215,7 @@ class GlobalForecaster:
         return (X[keep], Y[keep]), (Xv, Yv)
 
     def _train(self, X, Y, valid, seed:int) -> tuple:
-        "One network trained from `seed`, early-stopped on `valid`: its best parameters, the rest, and the graph."
+        "One network trained from `seed`, early-stopped on `valid`: its best (kernels, biases) as NumPy arrays."
         model = MLP(X.shape[1], tuple(self.hidden), self.horizon * len(self.quantiles), rngs=nnx.Rngs(seed))
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
         tx, state = _adam(params, self.learning_rate)
@@ -199,22 +230,35 @@ class GlobalForecaster:
             else: waited += 1
             if waited >= self.patience: break
         self.epochs_.append(epoch)
-        return jax.tree.map(np.asarray, best_params), rest, graphdef
+        return get_weights(nnx.merge(graphdef, best_params, rest))
 
     def _scaled(self, X:np.ndarray) -> np.ndarray:
         "The networks' mean quantiles for `X`, sorted, in scaled units: (rows, horizon, quantiles)."
-        Xd, n_q = _device_rows(X, 64), len(self.quantiles)
-        outs = [np.asarray(_predict_quantiles(p, rest, Xd, graphdef, n_q)) for p, rest, graphdef in self.networks_]
-        return np.sort(np.mean(outs, axis=0)[:len(X)], axis=2)
+        Xd = _device_rows(X, 64)
+        outs = [np.asarray(_forward(tuple(zip(coefs, biases)), Xd)) for coefs, biases in self.networks_]
+        return np.sort(np.mean(outs, axis=0)[:len(X)].reshape(len(X), self.horizon, len(self.quantiles)), axis=2)
 
-    def fit(self, panel:pd.DataFrame, # regular series, long (`series`, `time`, `y`), as from `prepare_series`
-           ) -> "GlobalForecaster":
-        "Train the networks on every series' cut points; returns self."
-        _check_panel(panel)
-        self.lags_ = tuple(sorted(set(default_lags(self.season) if self.lags is None else self.lags)))
+    def _fit_settings(self, panel:pd.DataFrame) -> None:
+        "The settings `fit` derives from the panel: lags, rolling windows, calendar, log scale, covariates."
+        lengths = panel.groupby("series", sort=False).size()
+        self.lags_ = tuple(sorted(set(default_lags(self.season, lengths.median()) if self.lags is None else self.lags)))
         _check_config(self.horizon, self.season, self.lags_, tuple(self.quantiles))
         self.windows_ = tuple(w for w in (self.season, 3 * self.season) if w <= max(self.lags_))
         self.calendar_ = calendar_names(panel.groupby("series", sort=False)["time"].diff().median())
+        self.log_ = bool((panel["y"] > 0).all()) if self.log is None else bool(self.log)
+        self.nonnegative_ = bool((panel["y"] >= 0).all())  # demand that never went below 0 is forecast at 0 or more
+        self.covariates_ = covariate_names(panel)
+        _check_covariates(panel, self.covariates_)
+        values = panel[self.covariates_].to_numpy(float)
+        self.covariate_means_ = values.mean(axis=0)
+        sds = values.std(axis=0)
+        self.covariate_sds_ = np.where(sds > 0, sds, 1.0)
+
+    def fit(self, panel:pd.DataFrame, # regular series, long (`series`, `time`, `y`, covariates), from `prepare_series`
+           ) -> "GlobalForecaster":
+        "Train the networks on every series' cut points; returns self."
+        _check_panel(panel)
+        self._fit_settings(panel)
         (X, Y), (Xv, Yv) = self._examples(panel)
         valid = (_device_rows(Xv, 64), _device_rows(Yv, 64), _real(len(Xv), 64))
         self.epochs_, self.n_examples_ = [], len(X)
@@ -224,7 +268,24 @@ class GlobalForecaster:
         self.margin_ = interval_margin(held[:, :, 0], held[:, :, -1], Yv, level) if self.calibrate else 0.0
         return self
 
+    def _ahead(self, names:pd.Index, future:pd.DataFrame|None) -> list:
+        "Each series' standardised covariates for the horizon ahead, (1, horizon × covariates), from `future`."
+        if not self.covariates_: return [np.zeros((1, 0))] * len(names)
+        if future is None:
+            raise DataError(f"this model uses covariates {self.covariates_}, so predict needs their future values",
+                            f"pass future: {self.horizon} rows per series with series, time and {self.covariates_}")
+        missing = [c for c in ["series", "time", *self.covariates_] if c not in future.columns]
+        if missing: raise DataError(f"future has no column {missing[0]!r}",
+                                    f"pass series, time and the covariates {self.covariates_}")
+        _check_covariates(future, self.covariates_)
+        by_series = {name: rows.sort_values("time") for name, rows in future.groupby("series", sort=False)}
+        wrong = [(name, len(by_series.get(name, ()))) for name in names if len(by_series.get(name, ())) != self.horizon]
+        if wrong: raise DataError(f"future has {wrong[0][1]} rows for series {wrong[0][0]!r}, not {self.horizon}",
+                                  f"pass exactly the {self.horizon} steps after each series' end")
+        return [self._standardised(by_series[name][self.covariates_]).reshape(1, -1) for name in names]
+
     def predict(self, panel:pd.DataFrame, # the series to forecast from their ends; at least max(lags) steps each
+                future:pd.DataFrame|None=None, # with covariates: `horizon` rows per series after its end
                ) -> dict:
         "The next `horizon` periods of each series, in the panel's order: 'forecast' (the median) and each quantile."
         _check_panel(panel)
@@ -233,20 +294,146 @@ class GlobalForecaster:
         if len(short):
             raise DataError(f"{len(short)} series have fewer than {max(self.lags_)} steps (the longest lag), "
                             f"e.g. {short.index[0]!r}", "drop them, or fit with shorter lags")
-        rows = [self._features(one["y"].to_numpy(float), pd.DatetimeIndex(one["time"]), np.array([len(one) - 1]))
-                for _, one in by_series]
+        ends = by_series["time"].max()
+        ahead = self._ahead(ends.index, future)
+        if self.covariates_:
+            first = future.groupby("series")["time"].min().reindex(ends.index)
+            if (first <= ends).any():
+                name = (first <= ends).idxmax()
+                raise DataError(f"future for series {name!r} starts at {first[name]}, not after its end {ends[name]}",
+                                "pass the steps that follow the panel")
+        rows = [self._features(self._values(one), pd.DatetimeIndex(one["time"]), np.array([len(one) - 1]), a)
+                for (_, one), a in zip(by_series, ahead)]
         X, scale = np.concatenate([r[0] for r in rows]), np.concatenate([r[1] for r in rows])
         out = self._scaled(X)
         out[:, :, 0] -= self.margin_
         out[:, :, -1] += self.margin_
         out = np.sort(out, axis=2) * scale[:, None, None]
+        if self.log_: out = np.expm1(out)
+        if self.nonnegative_: out = np.maximum(out, 0.0)
         named = {next((k for k, v in QUANTILES.items() if v == q), f"q{q:g}"): out[:, :, i]
                  for i, q in enumerate(self.quantiles)}
         return {"forecast": out[:, :, len(self.quantiles) // 2], **named}
 
-    def __call__(self, history:pd.DataFrame, horizon:int) -> dict:
-        "Fit on `history`, then forecast: a forecaster for `backtest`."
+    def __call__(self, history:pd.DataFrame, horizon:int, future:pd.DataFrame|None=None) -> dict:
+        "Fit on `history`, then forecast (with the covariates in `future`): a forecaster for `backtest`."
         if horizon != self.horizon:
             raise ConfigError(f"this model forecasts {self.horizon} periods, not {horizon}",
                               f"make it with GlobalForecaster(horizon={horizon}, ...)")
-        return self.fit(history).predict(history)
+        return self.fit(history).predict(history, future)
+
+# %% ../nbs/27_forecast_model.ipynb #d305030a
+def _int_in(state:dict, key:str, lo:int, hi:int) -> int:
+    "state[key] as an int in [lo, hi]; a ValueError otherwise."
+    value = state.get(key)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not lo <= value <= hi:
+        raise ValueError(f"state {key!r} must be an integer from {lo:,} to {hi:,}, not {value!r}"[:300])
+    return int(value)
+
+def _list(state:dict, key:str, most:int) -> list:
+    "state[key] as a list of at most `most` items; a ValueError otherwise."
+    values = state.get(key)
+    if not isinstance(values, (list, tuple)) or len(values) > most:
+        raise ValueError(f"state {key!r} must be a list of at most {most:,} items, not {type(values).__name__}")
+    return list(values)
+
+def _ints_in(state:dict, key:str, lo:int, hi:int, most:int=10_000) -> tuple:
+    "state[key] as a tuple of ints in [lo, hi] (at most `most`); a ValueError otherwise."
+    return tuple(_int_in({key: v}, key, lo, hi) for v in _list(state, key, most))
+
+def _is_number(value) -> bool:
+    "Whether `value` is a finite real number (not a bool)."
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+def _floats(state:dict, key:str, n:int|None=None) -> np.ndarray:
+    "state[key] as finite floats (`n` of them, if given); a ValueError otherwise."
+    values = _list(state, key, 100_000)
+    if (n is not None and len(values) != n) or not all(_is_number(v) for v in values):
+        raise ValueError(f"state {key!r} must be a list of {'' if n is None else n} finite numbers".replace("  ", " "))
+    return np.asarray(values, float)
+
+def _names_in(state:dict, key:str, allowed=None) -> list:
+    "state[key] as distinct non-empty strings (from `allowed`, if given); a ValueError otherwise."
+    values = _list(state, key, 1_000)
+    if (not all(isinstance(v, str) and 0 < len(v) <= 200 for v in values) or len(set(values)) != len(values)
+            or (allowed is not None and not set(values) <= set(allowed))):
+        within = "" if allowed is None else f" from {list(allowed)}"
+        raise ValueError(f"state {key!r} must list distinct names{within}")
+    return values
+
+def _settings_from_state(state:dict) -> dict:
+    "The checked settings of a saved GlobalForecaster, as constructor arguments and fitted attributes."
+    if not isinstance(state, dict): raise ValueError(f"the state must be a dict, not {type(state).__name__}")
+    horizon, season = _int_in(state, "horizon", 1, 10_000), _int_in(state, "season", 1, 10_000)
+    lags, hidden = _ints_in(state, "lags", 1, 100_000), _ints_in(state, "hidden", 1, 100_000, most=100)
+    windows = _ints_in(state, "windows", 1, 100_000, most=100)
+    if not lags or list(lags) != sorted(set(lags)): raise ValueError(f"state 'lags' must increase, not {lags}"[:300])
+    if any(w > max(lags) for w in windows): raise ValueError("state 'windows' must be no longer than the longest lag")
+    quantiles = tuple(float(q) for q in _floats(state, "quantiles"))
+    if not 2 <= len(quantiles) <= 99 or list(quantiles) != sorted(set(quantiles)) or not 0 < quantiles[0]:
+        raise ValueError("state 'quantiles' must be 2 to 99 increasing levels between 0 and 1")
+    if not quantiles[-1] < 1: raise ValueError("state 'quantiles' must be 2 to 99 increasing levels between 0 and 1")
+    calendar, covariates = _names_in(state, "calendar", _CALENDAR), _names_in(state, "covariates")
+    sds = _floats(state, "covariate_sds", len(covariates))
+    if (sds <= 0).any(): raise ValueError("state 'covariate_sds' must be positive")
+    for flag in ("log", "nonnegative"):
+        if not isinstance(state.get(flag), bool): raise ValueError(f"state {flag!r} must be true or false")
+    if not _is_number(state.get("margin")): raise ValueError("state 'margin' must be a finite number")
+    return {"init": {"horizon": horizon, "season": season, "lags": lags, "quantiles": quantiles, "hidden": hidden,
+                     "n_models": _int_in(state, "n_models", 1, 1_000), "log": state["log"]},
+            "fitted": {"lags_": lags, "windows_": windows, "calendar_": list(calendar), "log_": state["log"],
+                       "nonnegative_": state["nonnegative"],
+                       "margin_": float(state["margin"]), "covariates_": list(covariates),
+                       "covariate_means_": _floats(state, "covariate_means", len(covariates)), "covariate_sds_": sds}}
+
+# %% ../nbs/27_forecast_model.ipynb #f33d0ccd
+def _networks_from_arrays(arrays, n_models:int, sizes:list) -> list:
+    "Each network's (kernels, biases) from `arrays`, named and shaped for layer `sizes`; a ValueError otherwise."
+    if not hasattr(arrays, "keys") or not hasattr(arrays, "__getitem__"):
+        raise ValueError(f"the arrays must be a mapping of names to arrays, not {type(arrays).__name__}")
+    names = {f"net{i}_{part}_{j}" for i in range(n_models) for j in range(len(sizes) - 1)
+             for part in ("kernel", "bias")}
+    if set(map(str, arrays.keys())) != names:
+        odd = sorted(map(str, set(arrays.keys()) ^ names))[:3]
+        raise ValueError(f"the arrays do not match {n_models} networks of {len(sizes) - 1} layers (e.g. {odd})")
+    networks = []
+    for i in range(n_models):
+        coefs, biases = [], []
+        for j, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            for part, shape, into in (("kernel", (n_in, n_out), coefs), ("bias", (n_out,), biases)):
+                a = arrays[f"net{i}_{part}_{j}"]
+                if not isinstance(a, np.ndarray) or a.dtype.kind != "f" or a.shape != shape:
+                    raise ValueError(f"array net{i}_{part}_{j} must be floats of shape {shape}, not "
+                                     f"{getattr(a, 'dtype', type(a).__name__)} {getattr(a, 'shape', '')}")
+                if not np.isfinite(a).all(): raise ValueError(f"array net{i}_{part}_{j} has values that are not finite")
+                into.append(a.astype(np.float32))
+        networks.append((coefs, biases))
+    return networks
+
+def _state(self) -> tuple[dict, dict]:
+    "The fitted model as JSON-able settings and a flat dict of float32 weights: everything `predict` needs."
+    if not hasattr(self, "networks_"): raise ValueError("the model is not fitted: call fit first")
+    state = {"horizon": int(self.horizon), "season": int(self.season), "lags": list(self.lags_),
+             "windows": list(self.windows_), "calendar": list(self.calendar_),
+             "quantiles": [float(q) for q in self.quantiles], "hidden": [int(h) for h in self.hidden],
+             "n_models": len(self.networks_), "margin": float(self.margin_), "log": bool(self.log_),
+             "nonnegative": bool(self.nonnegative_),
+             "covariates": list(self.covariates_), "covariate_means": [float(v) for v in self.covariate_means_],
+             "covariate_sds": [float(v) for v in self.covariate_sds_]}
+    arrays = {f"net{i}_{part}_{j}": np.asarray(a, np.float32) for i, (coefs, biases) in enumerate(self.networks_)
+              for part, layers in (("kernel", coefs), ("bias", biases)) for j, a in enumerate(layers)}
+    return state, arrays
+
+def _from_state(cls, state:dict, arrays) -> "GlobalForecaster":
+    "A fitted GlobalForecaster rebuilt from `state()`'s settings and arrays, each checked; a ValueError otherwise."
+    settings = _settings_from_state(state)
+    model = cls(**settings["init"])
+    for name, value in settings["fitted"].items(): setattr(model, name, value)
+    init = settings["init"]
+    n_in = len(model.lags_) + len(model.windows_) + 2 * len(model.calendar_) + init["horizon"] * len(model.covariates_)
+    sizes = [n_in, *init["hidden"], init["horizon"] * len(init["quantiles"])]
+    model.networks_ = _networks_from_arrays(arrays, init["n_models"], sizes)
+    return model
+
+GlobalForecaster.state = _state
+GlobalForecaster.from_state = classmethod(_from_state)

@@ -34,9 +34,9 @@ def table(df:pd.DataFrame,
           formats:dict|None=None, # column -> format string, e.g. {"rate": "{:.1%}"}
           index:bool=False, # show the index
          ) -> "pd.io.formats.style.Styler":
-    "A Styler of `df` with every value and label HTML-escaped."
-    styler = df.style.format(escape="html")
-    if formats: styler = styler.format(formats, escape="html")
+    "A Styler of `df` with every value and label HTML-escaped; a missing value shows as a dash."
+    styler = df.style.format(escape="html", na_rep="—")
+    if formats: styler = styler.format(formats, escape="html", na_rep="—")
     styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)
     return styler if index else styler.hide(axis="index")
 

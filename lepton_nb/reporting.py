@@ -318,7 +318,9 @@ def headline_metrics(metrics:dict, keys) -> dict:
     "A kind's HEADLINE metrics by plain name ('test_auc' → 'auc'), cross-validated where the report's headline is."
     cv = "cv_folds" in metrics
     out = {k.replace("test_", "").replace("_", " "): metrics.get(k.replace("test_", "cv_") if cv else k) for k in keys}
-    return {**out, "estimated by": f"{metrics['cv_folds']}-fold cross-validation" if cv else "held-out split"}
+    how = (f"{metrics['cv_folds']}-fold cross-validation" if cv else
+           f"backtest of {metrics['backtest_windows']} windows" if "backtest_windows" in metrics else "held-out split")
+    return {**out, "estimated by": how}
 
 def target_column(df:pd.DataFrame, target:str, gaps:bool=False) -> pd.Series:
     "The target column, or a DataError when it is missing (naming the columns there are) or, unless `gaps`, has gaps."

@@ -11,8 +11,8 @@ import pandas as pd
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 import lepton_nb
-from .bundle import Bundle, load_bundle, score_frame
-from .core import DataError
+from .bundle import Bundle, forecast_frame, load_bundle, score_frame
+from .core import ConfigError, DataError
 
 # %% auto #0
 __all__ = ['MAX_BODY_BYTES', 'ScoreRequest', 'BodyLimit', 'make_app', 'serve']
@@ -94,6 +94,14 @@ def _results(bundle:Bundle, scored:pd.DataFrame) -> list[dict]:
     else: rows = [{"score": _json_value(s), "decision": d} for s, d in zip(scored.score, scored.decision)]
     return [{**r, "reasons": rs} for r, rs in zip(rows, reasons)]
 
+def _forecasts(bundle:Bundle, history:pd.DataFrame) -> dict:
+    "The next horizon of each series in a posted history, one JSON object per series and period; a 422 for bad input."
+    try: ahead = forecast_frame(bundle, history)
+    except (DataError, ConfigError) as e: raise HTTPException(422, str(e)) from None
+    ahead[bundle.meta["columns"]["time"]] = ahead[bundle.meta["columns"]["time"]].map(lambda t: t.isoformat())
+    rows = [{k: _json_value(v) for k, v in r.items()} for r in ahead.to_dict(orient="records")]
+    return {"results": rows, "issues": {}}
+
 # %% ../nbs/12_serve.ipynb #392da5aa
 MAX_BODY_BYTES = 10_000_000  # 10 MB: some 20,000 records of a few dozen fields
 
@@ -115,6 +123,8 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
                   if bundle.kind == "binary"
                   else {"classes": bundle.classes} if bundle.kind == "multiclass"
                   else {"segments": bundle.classes} if bundle.kind == "segmentation"
+                  else {"horizon": bundle.model.horizon, "freq": meta["freq"], **meta["columns"],
+                        "covariates": meta["covariates"]} if bundle.kind == "forecast"
                   else {"log_target": meta["log_target"], "interval_offsets": meta["interval_offsets"]})
         return {"kind": bundle.kind, "features": bundle.features, "columns": cols, **answer,
                 "max_batch": max_batch, "max_body_bytes": max_body_bytes}
@@ -126,6 +136,7 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
                                      "split the request")
         _check_records(req.records, bundle.features, meta["schema"])
         frame = pd.DataFrame([{c: r[c] for c in bundle.features} for r in req.records])
+        if bundle.kind == "forecast": return _forecasts(bundle, frame)
         try: scored, issues, _ = score_frame(bundle, frame, drift=False)
         except DataError as e: raise HTTPException(422, str(e)) from None
         return {"results": _results(bundle, scored), "issues": {c: v for c, v in issues.items() if any(v.values())}}
