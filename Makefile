@@ -68,6 +68,7 @@ bench: $(STAMP)
 	@test -x .venv-statsforecast/bin/python || { $(PYTHON) -m venv .venv-statsforecast && \
 		.venv-statsforecast/bin/python -m pip install --quiet statsforecast pyarrow; }
 	$(BIN)/python benchmarks/forecast.py
+	$(BIN)/python benchmarks/text.py
 
 clean:
 	rm -rf $(VENV) .venv-statsforecast build dist *.egg-info reports/_build _docs _proc .pytest_cache

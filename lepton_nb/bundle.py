@@ -21,8 +21,9 @@ from sklearn.base import RegressorMixin
 
 # %% auto #0
 __all__ = ['FORMAT_VERSION', 'FILES', 'WEIGHTS', 'TREES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'ESTIMATORS', 'TOO_FEW',
-           'MAX_HISTORY_ROWS', 'bundle_signature', 'save_bundle', 'save_forecast_bundle', 'Bundle', 'load_bundle',
-           'check_input', 'bin_counts', 'psi', 'drift_table', 'score_frame', 'score', 'forecast_frame', 'score_file']
+           'MAX_HISTORY_ROWS', 'bundle_signature', 'save_bundle', 'save_forecast_bundle', 'save_text_bundle', 'Bundle',
+           'load_bundle', 'check_input', 'bin_counts', 'psi', 'drift_table', 'text_frame', 'score_frame', 'score',
+           'forecast_frame', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
 FORMAT_VERSION = 2  # 1 held a pickled Preprocessor; 2 holds data only
@@ -75,7 +76,7 @@ def bundle_signature(checksums:bytes, # the bytes of checksums.json
     return hmac.new(key, checksums, hashlib.sha256).hexdigest()
 
 # %% ../nbs/11_bundle.ipynb #433cd2b6
-KINDS = ("binary", "multiclass", "regression", "segmentation", "forecast")
+KINDS = ("binary", "multiclass", "regression", "segmentation", "forecast", "text")
 
 def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool, interval_offsets) -> dict:
     "What scoring a bundle of `kind` needs: class names and cut-off, or the target's scaling, log scale and interval."
@@ -144,7 +145,8 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
     "Write `model` (a fitted estimator of lepton_nb.tabular) and what scoring its `kind` needs into `folder`."
     from lepton_nb.explain import baseline_inputs
     key, folder = _bundle_key(), Path(folder)
-    if kind == "forecast": raise BundleError("a forecast bundle holds a GlobalForecaster", "use save_forecast_bundle")
+    if kind in ("forecast", "text"):
+        raise BundleError(f"a {kind} bundle holds its own kind of model", f"use save_{kind}_bundle")
     scoring = _kind_meta(model, kind, cutoff, positive, classes, log_target, interval_offsets)
     folder.mkdir(parents=True, exist_ok=True)
     model_file = _write_model(model, folder)
@@ -185,6 +187,23 @@ def save_forecast_bundle(model, # a fitted lepton_nb.forecast_model.GlobalForeca
             "freq": freq, "fill": fill, "features": list(kinds), "schema": {c: {"kind": k} for c, k in kinds.items()},
             "training": {"rows": len(panel), "series": int(panel["series"].nunique()),
                          "sha256": frame_sha256(panel[["series", "time", "y"]].astype({"series": str}))},
+            "metrics": metrics or {}, **(extra or {})}
+    (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
+    return _seal(folder, (WEIGHTS, "bundle.json"), key)
+
+def save_text_bundle(model, # a fitted TextClassifier (lepton_nb.text) or TfidfLogistic (lepton_nb.feedback)
+                     folder, *, text:str, # the client's message column
+                     threshold:float|None, # the confidence from which a message is routed automatically
+                     metrics:dict|None=None, extra:dict|None=None) -> Path:
+    "Write a text classifier, its classes and its routing threshold into `folder`: it scores new messages."
+    key, folder = _bundle_key(), Path(folder)
+    state, arrays = model.state()
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / WEIGHTS, **arrays)
+    meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "kind": "text",
+            "estimator": type(model).__name__, "model_state": state, "classes": [str(c) for c in model.classes_],
+            "threshold": threshold, "text": text, "features": [text], "schema": {text: {"kind": "text"}},
             "metrics": metrics or {}, **(extra or {})}
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
     return _seal(folder, (WEIGHTS, "bundle.json"), key)
@@ -261,7 +280,8 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
 ESTIMATORS = {"LogisticRegression": "tabular", "MLPClassifier": "tabular", "LinearRegression": "tabular",
               "MLPRegressor": "tabular", "BoostedTreesClassifier": "tabular", "BoostedTreesRegressor": "tabular",
               "TabMClassifier": "tabm", "TabMRegressor": "tabm", "Segmenter": "cluster",
-              "GlobalForecaster": "forecast_model"}  # what a bundle may hold, and its module
+              "GlobalForecaster": "forecast_model", "TextClassifier": "text",
+              "TfidfLogistic": "feedback"}  # what a bundle may hold, and its module
 
 def _network_config(c:dict, params:dict) -> dict:
     "A TabM's shape from bundle.json, checked to be plain numbers in sane ranges (a rewritten file cannot exhaust memory)."
@@ -311,6 +331,7 @@ def _forecaster(folder:Path, meta:dict, blobs:dict[str, bytes]):
     try:
         if meta.get("kind") != "forecast": raise ValueError(f"a GlobalForecaster cannot score a {meta.get('kind')!r} bundle")
         model = GlobalForecaster.from_state(meta["forecaster"], _npz(blobs[WEIGHTS]))
+        if tuple(model.quantiles) != (0.1, 0.5, 0.9): raise ValueError("a forecast bundle's quantiles are 0.1, 0.5, 0.9")
         c, covariates = meta["columns"], meta["covariates"]
         if not (isinstance(c, dict) and _names(c.get("time")) and _names(c.get("target"))
                 and _names(c.get("series"), allow_none=True) and isinstance(covariates, list)
@@ -323,6 +344,27 @@ def _forecaster(folder:Path, meta:dict, blobs:dict[str, bytes]):
                           "use a bundle written by this lepton_nb") from None
     return model
 
+def _text_model(folder:Path, meta:dict, blobs:dict[str, bytes]):
+    "A text classifier from bundle.json's state and weights.npz, every part checked; a BundleError otherwise."
+    import importlib
+    try:
+        if meta.get("kind") != "text": raise ValueError(f"a text model cannot score a {meta.get('kind')!r} bundle")
+        name = meta["estimator"]
+        model = getattr(importlib.import_module(f"lepton_nb.{ESTIMATORS[name]}"), name).from_state(
+            meta["model_state"], _npz(blobs[WEIGHTS]))
+        threshold, text = meta["threshold"], meta["text"]
+        if meta["classes"] != [str(c) for c in model.classes_]: raise ValueError("the classes do not match the model")
+        if not (threshold is None or (_is_fraction(threshold))): raise ValueError("the threshold is not in [0, 1]")
+        if not _names(text) or meta["features"] != [text]: raise ValueError("the text column is not what lepton_nb writes")
+    except Exception as e:  # a consistently rewritten file: whatever it breaks is a BundleError, never a traceback
+        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
+                          "use a bundle written by this lepton_nb") from None
+    return model
+
+def _is_fraction(value) -> bool:
+    "Whether `value` is a real number from 0 to 1 (not a bool)."
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
+
 def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "The fitted estimator described by `meta` and the verified files; a BundleError when a part cannot be read."
     import importlib
@@ -330,6 +372,7 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
     if name not in ESTIMATORS:
         raise BundleError(f"{folder}: unknown estimator {name!r}", "use a bundle written by lepton_nb")
     if name == "GlobalForecaster": return _forecaster(folder, meta, blobs)
+    if name in ("TextClassifier", "TfidfLogistic"): return _text_model(folder, meta, blobs)
     if not all(f in blobs for f in FILES):
         raise BundleError(f"{folder}: a {name} bundle needs {', '.join(FILES)}", "copy the whole model/ folder")
     trees = name.startswith("BoostedTrees")
@@ -509,10 +552,32 @@ def _reason_columns(bundle:Bundle, X:pd.DataFrame, Xt:np.ndarray, k:int, output)
         return None
     return reason_codes(att, k)
 
+def text_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3) -> pd.DataFrame:
+    "Each message's class probabilities, prediction, confidence, whether it is routed, and the words that decided it."
+    column = bundle.meta["text"]
+    if column not in df.columns:
+        raise DataError(f"the messages have no column {column!r}", f"give the messages in a column named {column!r}")
+    texts, classes = df[column], np.asarray(bundle.classes, dtype=object)
+    P = bundle.model.predict_proba(texts)
+    best, confidence, threshold = P.argmax(axis=1), P.max(axis=1), bundle.meta["threshold"]
+    out = pd.DataFrame({**{f"p_{c}": P[:, i] for i, c in enumerate(classes)}, "prediction": classes[best],
+                        "confidence": confidence,
+                        "routed": confidence >= threshold if threshold is not None else np.zeros(len(df), bool)},
+                       index=df.index)
+    if not reasons: return out
+    why = bundle.model.contributions(list(texts), k=reasons)  # document, class, token, contribution
+    why = why.assign(rank=why.groupby("document").cumcount() + 1, said=[f"{t} ({v:+.2f})" for t, v in
+                                                                        zip(why["token"], why["contribution"])])
+    said = why.pivot(index="document", columns="rank", values="said").reindex(range(len(df)))
+    for j in range(1, reasons + 1):
+        out[f"reason_{j}"] = said[j].fillna("").to_numpy() if j in said.columns else ""
+    return out
+
 def score_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3, drift:bool=True) -> tuple[pd.DataFrame, dict, dict]:
     "(the kind's scores and reasons, schema issues, drift bin counts) for one frame; the estimator's own arithmetic."
     if bundle.kind == "forecast":
         raise DataError("a forecast bundle reads a history, not rows to score", "use forecast_frame (or score)")
+    if bundle.kind == "text": return text_frame(bundle, df, reasons), {}, {}
     X, issues = check_input(bundle.meta, df)
     X = X[bundle.features]
     Xt = bundle.model.preprocessor_.transform(X)  # once, for the scores and the reasons
@@ -541,8 +606,11 @@ def forecast_frame(bundle:Bundle, df:pd.DataFrame) -> pd.DataFrame:
     if missing: raise DataError(f"the history has no column {', '.join(map(repr, missing))}",
                                 f"give the columns {', '.join(bundle.features)}")
     history, rows_ahead = split_future(df, c["time"], c["target"], c["series"], covariates)
-    panel, _ = prepare_series(history, c["time"], c["target"], series=c["series"], freq=meta["freq"], fill=meta["fill"],
-                              **({"covariates": covariates} if covariates else {}))
+    panel, report = prepare_series(history, c["time"], c["target"], series=c["series"], freq=meta["freq"],
+                                   fill=meta["fill"], **({"covariates": covariates} if covariates else {}))
+    if report.n_gaps > len(panel) / 2:
+        raise DataError(f"{report.n_gaps:,} of the history's {len(panel):,} periods are absent: the time stamps may "
+                        f"not be {meta['freq']!r} periods, the model's", "give the history at the model's frequency")
     future = future_inputs(panel, rows_ahead, covariates, model.horizon, meta["freq"])
     forecast = model.predict(panel, future=future) if future is not None else model.predict(panel)
     ahead = ahead_frame(forecast_grid(panel, model.horizon, meta["freq"]), forecast)
@@ -555,7 +623,8 @@ def _chunks(path:Path, chunksize:int):
         import pyarrow.parquet as pq
         for batch in pq.ParquetFile(path).iter_batches(batch_size=chunksize): yield batch.to_pandas()
     elif path.suffix.lower() in (".csv", ".txt", ".tsv"):
-        yield from pd.read_csv(path, chunksize=chunksize, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        try: yield from pd.read_csv(path, chunksize=chunksize, sep="\t" if path.suffix.lower() == ".tsv" else ",")
+        except pd.errors.EmptyDataError: raise DataError(f"{path}: the file is empty", "give a header and rows") from None
     else: raise DataError(f"{path}: unknown file type {path.suffix!r}", "score a .csv, .tsv or .parquet file")
 
 MAX_HISTORY_ROWS = 10_000_000  # a forecast reads the whole history into memory: its recent part is enough

@@ -682,7 +682,8 @@ def segment_profile(df:pd.DataFrame, labels, z:float=0.5, lift:float=1.5, traits
     flags = {c: (f"no {readable(c)}", readable(c)) for c in numeric if set(pd.unique(df[c].dropna())) <= {0, 1}}
     words = {**flags, **(words or {})}  # a 0/1 column is a yes/no trait: 'no phone service', not 'low phone service'
     zscores = segment_zscores(df[numeric].astype(float), labels)
-    shares = category_shares(df[[c for c in df.columns if c not in numeric]], labels)
+    from lepton_nb.data import is_free_text
+    shares = category_shares(df[[c for c in df.columns if c not in numeric and not is_free_text(df[c])]], labels)
     sizes = pd.Series(labels).value_counts().sort_index()
     rows = []
     for segment, size in sizes.items():

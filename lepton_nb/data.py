@@ -18,8 +18,8 @@ from .render import number, value_range
 # %% auto #0
 __all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'ident', 'literal', 'sql_expression', 'select_statement',
            'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256', 'Dedup',
-           'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'detect_pii', 'mask',
-           'leakage', 'Profile', 'profile']
+           'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'is_free_text',
+           'detect_pii', 'mask', 'leakage', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -625,13 +625,24 @@ def _has_phone(text:str) -> bool:
         if s[0] in "+(" or len(re.findall(r"\d+", s)) >= 3 or (s[0] == "0" and digits >= 10): return True
     return False
 
-def _pii_in_values(values:pd.Series) -> str|None:
-    "Why text values hold personal data (most look like it, any contains it, or they look like names), or None."
+def is_free_text(s:pd.Series, sample:int=2000) -> bool:
+    "Whether a column holds free text (notes, reviews, messages): strings of five words or more on average, mostly distinct."
+    if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)): return False
+    values = s.dropna().head(sample)
+    values = values[values.map(lambda v: isinstance(v, str))]
+    if len(values) < 10: return False
+    return bool(values.str.count(r"\w+").mean() >= 5 and values.nunique() >= 0.5 * len(values))
+
+def _pii_in_values(values:pd.Series, free_text:bool=False) -> str|None:
+    """Why text values hold personal data (most look like it, any contains it, or they look like names), or None.
+    Free text is personal data only when most values look like it: addresses or numbers inside a note are masked
+    wherever the note is read (`lepton_nb.text.mask_personal`)."""
     if not len(values): return None
     for kind, pattern in _PII_VALUE.items():
         hits = values.str.match(pattern)
         if kind == "phone numbers": hits &= values.str.count(r"\d").ge(7) & ~values.str.match(_NOT_PHONE)
         if hits.mean() > 0.5: return f"values look like {kind}"
+    if free_text: return None
     for kind, pattern in _PII_INSIDE.items():
         if values.str.contains(pattern).any(): return f"values contain {kind}"
     if values.map(_has_phone).any(): return "values contain phone numbers"
@@ -654,7 +665,7 @@ def detect_pii(df:pd.DataFrame, declared=(), sample:int=5000) -> dict[str, str]:
         text = (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)
                 or isinstance(s.dtype, pd.CategoricalDtype))
         if not text: continue  # numbers, dates and booleans are never personal data by their values
-        why = _pii_in_values(s.dropna().astype(str).head(sample))
+        why = _pii_in_values(s.dropna().astype(str).head(sample), is_free_text(s))
         if why: found[col] = why
     return found
 
@@ -712,6 +723,10 @@ class Profile:
     excluded: dict = field(default_factory=dict)
     pii: dict = field(default_factory=dict)
 
+def _mean_words(s:pd.Series) -> float:
+    "The mean number of words in a column's values."
+    return float(s.dropna().astype(str).str.count(r"\w+").mean())
+
 def profile(df:pd.DataFrame, target:str|None=None, y:np.ndarray|None=None, pii:dict|None=None, allow=(),
             tables:pd.DataFrame|None=None, task:str="binary") -> Profile:
     "Profile the modelling table; `y` enables the leakage check: 0/1 for binary, labels for multiclass, values for regression."
@@ -722,14 +737,17 @@ def profile(df:pd.DataFrame, target:str|None=None, y:np.ndarray|None=None, pii:d
         distinct = int(s.nunique(dropna=True))
         numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         dated = pd.api.types.is_datetime64_any_dtype(s)
+        free_text = col not in pii and is_free_text(s)
         if col in pii: summary = "[masked: personal data]"
+        elif free_text: summary = f"free text, {_mean_words(s):,.0f} words on average"
         elif (numeric or dated) and distinct: summary = value_range(s.min(), s.max())
         else: summary = _top_values(s)
         warnings = []
         if distinct <= 1: warnings.append("constant")
         if col != target:
             if col in pii: warnings.append("personal data"); excluded.setdefault(col, pii[col])
-            if _ID_NAME.search(str(col)) or (not numeric and distinct >= 0.95 * len(s) and len(s) > 20):
+            if free_text: warnings.append("free text")
+            elif _ID_NAME.search(str(col)) or (not numeric and distinct >= 0.95 * len(s) and len(s) > 20):
                 warnings.append("identifier"); excluded.setdefault(col, "looks like an identifier")
             if y is not None and col not in excluded:
                 measure, value = leakage(s, y, task)
@@ -738,7 +756,7 @@ def profile(df:pd.DataFrame, target:str|None=None, y:np.ndarray|None=None, pii:d
                     excluded.setdefault(col, f"possible leakage: on its own it predicts the target with "
                                              f"{measure} {value:.3f}")
         rows.append({"column": col, "role": "target" if col == target else "input",
-                     "type": "number" if numeric else "date" if dated else "category",
+                     "type": "number" if numeric else "date" if dated else "text" if free_text else "category",
                      "missing_%": round(100 * s.isna().mean(), 1), "distinct": distinct, "range_or_top": summary,
                      "warnings": "; ".join(warnings)})
     for col in allow: excluded.pop(col, None)

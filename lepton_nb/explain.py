@@ -221,7 +221,8 @@ def pdp_figure(model, X:pd.DataFrame, features:list[str],
                max_rows:int=1000, # average over a sample of at most this many rows
               ):
     "Partial dependence of the positive-class probability on each of `features`: a curve per number, bars per category."
-    features = [f for f in features if f in X][:max_features]
+    from lepton_nb.data import is_free_text
+    features = [f for f in features if f in X and not is_free_text(X[f])][:max_features]  # texts are no levels
     if not features: return None
     X = X.sample(max_rows, random_state=0) if len(X) > max_rows else X
     fig, axes = plt.subplots(1, len(features), figsize=(3.2 * len(features), 3), squeeze=False)

@@ -14,14 +14,14 @@ from scipy.stats import norm
 from .core import ConfigError, DataError
 
 # %% auto #0
-__all__ = ['FILLS', 'PANEL_COLUMNS', 'QUANTILES', 'SeriesReport', 'season_length', 'infer_frequency', 'prepare_series',
-           'last_value', 'seasonal_naive', 'moving_average', 'local_forecaster', 'covariate_names', 'backtest', 'mae',
-           'rmse', 'pinball', 'coverage', 'seasonal_scale', 'mase', 'backtest_metrics', 'compare_forecasters',
-           'baselines', 'InventoryPolicy', 'sd_from_quantiles', 'inventory_policy', 'simulate_inventory',
-           'split_future', 'forecast_grid', 'future_inputs', 'ahead_frame', 'client_forecast']
+__all__ = ['FILLS', 'MAX_STEPS', 'PANEL_COLUMNS', 'QUANTILES', 'SeriesReport', 'season_length', 'infer_frequency',
+           'prepare_series', 'last_value', 'seasonal_naive', 'moving_average', 'local_forecaster', 'covariate_names',
+           'backtest', 'mae', 'rmse', 'pinball', 'coverage', 'seasonal_scale', 'mase', 'backtest_metrics',
+           'compare_forecasters', 'baselines', 'InventoryPolicy', 'sd_from_quantiles', 'inventory_policy',
+           'simulate_inventory', 'split_future', 'forecast_grid', 'future_inputs', 'ahead_frame', 'client_forecast']
 
 # %% ../nbs/26_forecast.ipynb #7c6d8ab0
-FILLS = ("zero", "interpolate", "none")
+FILLS = ("zero", "previous", "interpolate", "none")  # interpolate looks ahead: not for a backtest's history
 
 @dataclass(frozen=True, eq=False)
 class SeriesReport:
@@ -56,10 +56,13 @@ def _rows(mask:pd.Series, n:int=3) -> str:
 
 # %% ../nbs/26_forecast.ipynb #af28250b
 def _timestamps(values:pd.Series, time:str) -> pd.Series:
-    "The `time` column as datetimes; a DataError when it cannot be read or has missing values."
+    "The `time` column as datetimes; a DataError when it holds numbers, cannot be read or has missing values."
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        raise DataError(f"column {time!r} holds numbers, not dates or times (e.g. {values.iloc[0]!r})",
+                        f"turn them into dates first, e.g. df[{time!r}] = pd.to_datetime(df[{time!r}], unit='s')")
     try: stamps = pd.to_datetime(values)
-    except (ValueError, TypeError) as e:
-        raise DataError(f"column {time!r} cannot be read as time stamps ({e})",
+    except (ValueError, TypeError, OverflowError) as e:
+        raise DataError(f"column {time!r} cannot be read as time stamps ({str(e).splitlines()[0]})",
                         f"pass dates or times, e.g. df[{time!r}] = pd.to_datetime(df[{time!r}], format=...)") from e
     missing = stamps.isna()
     if missing.any():
@@ -87,6 +90,15 @@ def _numeric_target(values:pd.Series, target:str) -> pd.Series:
     return numbers
 
 # %% ../nbs/26_forecast.ipynb #d4192d8f
+def _series_ids(df:pd.DataFrame, series:str|None, target:str) -> pd.Series:
+    "The series column (or the target's name where there is one series); a DataError for missing series names."
+    if series is None: return pd.Series(target, index=df.index)
+    missing = df[series].isna()
+    if missing.any():
+        raise DataError(f"column {series!r} has {int(missing.sum()):,} missing series names, e.g. rows {_rows(missing)}",
+                        "name their series, or drop those rows")
+    return df[series]
+
 def _check_duplicates(panel:pd.DataFrame) -> None:
     "A DataError naming the first few (series, time) that occur twice."
     twice = panel.duplicated(["series", "time"])
@@ -97,11 +109,15 @@ def _check_duplicates(panel:pd.DataFrame) -> None:
 
 # %% ../nbs/26_forecast.ipynb #19c38b4a
 def _offset(freq) -> pd.DateOffset:
-    "`freq` as a pandas offset; a ConfigError for an alias pandas does not know."
-    try: return to_offset(freq)
+    "`freq` as a pandas offset of a minute to ten years; a ConfigError for anything else."
+    hint = "use e.g. 'h' (hourly), 'D' (daily), 'W' (weekly), 'MS' (monthly) or 'QS' (quarterly)"
+    try: offset = to_offset(freq)
     except (ValueError, TypeError) as e:
-        raise ConfigError(f"freq {freq!r} is not a pandas offset alias ({e})",
-                          "use e.g. 'h' (hourly), 'D' (daily), 'W' (weekly), 'MS' (monthly) or 'QS' (quarterly)") from e
+        raise ConfigError(f"freq {freq!r} is not a pandas offset alias ({str(e).splitlines()[0]})", hint) from e
+    tick = isinstance(offset, pd.offsets.Tick)
+    if not (pd.Timedelta("1min") <= pd.Timedelta(offset) <= pd.Timedelta(days=3660) if tick else 1 <= offset.n <= 120):
+        raise ConfigError(f"freq {freq!r} is not a period from a minute to ten years", hint)
+    return offset
 
 _SEASONS = ((pd.offsets.Hour, 24), (pd.offsets.Day, 7), (pd.offsets.BusinessDay, 5), (pd.offsets.Week, 52),
             (pd.offsets.MonthBegin, 12), (pd.offsets.MonthEnd, 12),
@@ -134,6 +150,19 @@ def infer_frequency(panel:pd.DataFrame, # long, sorted by series and time, with 
                     "pass freq, a pandas offset alias such as 'h', 'D', 'W', 'MS' or 'QS'")
 
 # %% ../nbs/26_forecast.ipynb #29e5b01b
+MAX_STEPS = 10_000_000  # periods in all the grids together: a stray date years away would fill gigabytes with zeros
+
+def _check_grid_size(panel:pd.DataFrame, offset:pd.DateOffset) -> None:
+    "A DataError when the series' grids would hold more than MAX_STEPS periods together (counted before any is made)."
+    span = panel.groupby("series", sort=False)["time"].agg(["min", "max"])
+    step = pd.Timedelta(offset) if isinstance(offset, pd.offsets.Tick) else pd.Timedelta(days=28 * max(offset.n, 1))
+    steps = (span["max"] - span["min"]) / step + 1
+    if steps.sum() > MAX_STEPS:
+        name = steps.idxmax()
+        raise DataError(f"the series would need {steps.sum():,.0f} {offset.freqstr!r} periods, more than {MAX_STEPS:,}; "
+                        f"the longest, {name!r}, runs from {span['min'][name]} to {span['max'][name]}",
+                        "check the time column for a stray date, or the frequency")
+
 def _on_grid(one:pd.DataFrame, offset:pd.DateOffset, fill:str, covariates:list=()) -> pd.DataFrame:
     "One series (sorted `series`, `time`, `y`, covariates) on its grid, absent steps filled; `filled` marks them."
     grid = pd.date_range(one["time"].iloc[0], one["time"].iloc[-1], freq=offset)
@@ -147,6 +176,7 @@ def _on_grid(one:pd.DataFrame, offset:pd.DateOffset, fill:str, covariates:list=(
     y = on_grid["y"]
     filled = y.isna().to_numpy()
     if fill == "zero": y = y.fillna(0.0)
+    if fill == "previous": y = y.ffill().fillna(0.0)  # the last value carried forward: nothing from later periods
     if fill == "interpolate": y = y.interpolate()
     regular = pd.DataFrame({"series": one["series"].iloc[0], "time": grid, "y": y.to_numpy(), "filled": filled})
     return regular.assign(**_filled_covariates(on_grid[list(covariates)], one["series"].iloc[0]))
@@ -204,7 +234,7 @@ def prepare_series(df:pd.DataFrame, # one row per series and period
     "Regular series, long (`series`, `time`, `y`, `filled`, covariates) and sorted, and a report of the gaps."
     if fill not in FILLS: raise ConfigError(f"fill={fill!r} is not one of {FILLS}", "pass fill='zero' for demand")
     _check_columns(df, [time, target] + ([] if series is None else [series]))
-    ids = pd.Series(target, index=df.index) if series is None else df[series]
+    ids = _series_ids(df, series, target)
     extra = {} if covariates is None else _covariate_columns(df, list(covariates))
     panel = pd.DataFrame({"series": ids, "time": _timestamps(df[time], time), "y": _numeric_target(df[target], target),
                           **extra})
@@ -212,6 +242,7 @@ def prepare_series(df:pd.DataFrame, # one row per series and period
     _check_duplicates(panel)
     alias = infer_frequency(panel) if freq is None else _offset(freq).freqstr
     offset = _offset(alias)
+    _check_grid_size(panel, offset)
     by_series = [one for _, one in panel.groupby("series", sort=False)]
     parts = [_on_grid(one, offset, fill, list(extra)) for one in by_series]
     known = [None if covariates is None else int(one[list(extra)].count().sum()) for one in by_series]
@@ -515,17 +546,30 @@ def simulate_inventory(demand, # actual demand per period, e.g. a backtest's `ac
     return pd.DataFrame(rows).T
 
 # %% ../nbs/26_forecast.ipynb #8b38471f
+def _covariate_values(values:pd.Series, name:str) -> pd.Series:
+    "A covariate's values ahead as floats (booleans as 0/1); a DataError naming the column for text or infinities."
+    numbers = pd.to_numeric(values.astype(float) if pd.api.types.is_bool_dtype(values) else values, errors="coerce")
+    wrong = (numbers.isna() & values.notna()) | np.isinf(numbers.astype(float))
+    if wrong.any():
+        raise DataError(f"covariate {name!r} has {int(wrong.sum()):,} values ahead that are not finite numbers, "
+                        f"e.g. {values[wrong].iloc[0]!r}", "give numbers (0/1 for flags)")
+    return numbers.astype(float)
+
 def split_future(frame:pd.DataFrame, time:str, target:str, series:str|None=None,
                  covariates:list|tuple=()) -> tuple[pd.DataFrame, pd.DataFrame]:
     "(the rows up to each series' last known target, the later rows as series, time and covariates: periods to forecast)."
+    frame = frame.reset_index(drop=True)
     stamps = _timestamps(frame[time], time)
-    keys = frame[series] if series else pd.Series(target, index=frame.index)
+    keys = _series_ids(frame, series, target)
     known = frame[target].notna()
+    if not known.any():
+        raise DataError(f"column {target!r} has no values: there is no history to forecast from",
+                        "give the past periods' values; only the periods ahead have the target empty")
     last = stamps[known].groupby(keys[known]).max()
     after = ~keys.isin(last.index) | (stamps > keys.map(last))
     later = frame[after & ~known]
     future = pd.DataFrame({"series": keys[later.index], "time": stamps[later.index],
-                           **{c: pd.to_numeric(later[c].astype(float), errors="coerce") for c in covariates}})
+                           **{c: _covariate_values(later[c], c) for c in covariates}})
     return frame[~after], future.reset_index(drop=True)
 
 def forecast_grid(panel:pd.DataFrame, horizon:int, freq:str) -> pd.DataFrame:
@@ -540,7 +584,12 @@ def future_inputs(panel:pd.DataFrame, future_rows:pd.DataFrame, # the series; th
     "The covariates of the next `horizon` periods of every series, from the rows after its end; None without covariates."
     if not covariates: return None
     grid = forecast_grid(panel, horizon, freq)
-    given = future_rows.drop_duplicates(["series", "time"])[["series", "time", *covariates]]
+    twice = future_rows.duplicated(["series", "time"])
+    if twice.any():
+        first = future_rows[twice].iloc[0]
+        raise DataError(f"{int(twice.sum()):,} periods ahead have two rows, e.g. series {first.series!r} at {first.time}",
+                        "give one row per series and period ahead")
+    given = future_rows[["series", "time", *covariates]]
     given = given.astype({"series": panel["series"].dtype, "time": panel["time"].dtype})
     future = grid.merge(given, on=["series", "time"], how="left")
     absent = future[covariates].isna().any(axis=1)

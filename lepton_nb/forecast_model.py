@@ -188,8 +188,11 @@ class GlobalForecaster(BaseEstimator):
         return (covariates.to_numpy(float) - self.covariate_means_) / self.covariate_sds_
 
     def _values(self, one:pd.DataFrame) -> np.ndarray:
-        "One series' values, on the log scale when the model is."
+        "One series' values, on the log scale when the model is; a DataError for values that scale cannot take."
         y = one["y"].to_numpy(float)
+        if self.log_ and (y < 0).any():
+            raise DataError(f"series {one['series'].iloc[0]!r} has negative values; this model was fitted on positive "
+                            "demand, on the log scale", "forecast positive demand, or refit the model on these series")
         return np.log1p(y) if self.log_ else y
 
     def _series_examples(self, one:pd.DataFrame) -> tuple:
@@ -309,8 +312,13 @@ class GlobalForecaster(BaseEstimator):
         out[:, :, 0] -= self.margin_
         out[:, :, -1] += self.margin_
         out = np.sort(out, axis=2) * scale[:, None, None]
-        if self.log_: out = np.expm1(out)
+        if self.log_: out = np.expm1(np.minimum(out, 700.0))  # no overflow: caught as not finite below
         if self.nonnegative_: out = np.maximum(out, 0.0)
+        wild = ~np.isfinite(out).all(axis=(1, 2)) | (np.abs(out).max(axis=(1, 2)) > 1e100)
+        if wild.any():
+            raise DataError(f"the forecasts of series {ends.index[int(np.argmax(wild))]!r} are not finite numbers: its "
+                            "history or covariates are far outside what the model was fitted on",
+                            "check the values for unit errors (e.g. cents for euros) or refit the model")
         named = {next((k for k, v in QUANTILES.items() if v == q), f"q{q:g}"): out[:, :, i]
                  for i, q in enumerate(self.quantiles)}
         return {"forecast": out[:, :, len(self.quantiles) // 2], **named}

@@ -13,16 +13,18 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from .core import DataError
+from .data import is_free_text
 
 # %% auto #0
-__all__ = ['MISSING', 'INPUT_LIMIT', 'column_kinds', 'Preprocessor', 'train_valid_test_split']
+__all__ = ['MISSING', 'INPUT_LIMIT', 'TEXT_BUCKETS', 'column_kinds', 'Preprocessor', 'train_valid_test_split']
 
 # %% ../nbs/03_preprocess.ipynb #a9e9d070
 def column_kinds(df:pd.DataFrame) -> dict[str, list[str]]:
-    "Split a frame's columns into 'numeric', 'boolean', 'datetime' and 'categorical'."
-    kinds = {"numeric": [], "boolean": [], "datetime": [], "categorical": []}
+    "Split a frame's columns into 'numeric', 'boolean', 'datetime', 'categorical' and 'text' (free text)."
+    kinds = {"numeric": [], "boolean": [], "datetime": [], "categorical": [], "text": []}
     for col, dtype in df.dtypes.items():
         if pd.api.types.is_bool_dtype(dtype): kind = "boolean"
+        elif is_free_text(df[col]): kind = "text"
         elif pd.api.types.is_datetime64_any_dtype(dtype): kind = "datetime"
         elif pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype): kind = "numeric"
         else: kind = "categorical"
@@ -62,6 +64,40 @@ def _frequent_levels(s:pd.Series, min_frequency=5, max_categories=20) -> tuple[l
         else: rare[np.argsort(n, kind="mergesort")[:-keep]] = True
     return [v for v, r in zip(levels, rare) if not r], bool(rare.any())
 
+TEXT_BUCKETS = 2**14  # hash buckets of a free-text column's words and word pairs
+
+def _hashed_words(texts:pd.Series):
+    "Counts of each text's words and word pairs in TEXT_BUCKETS buckets, personal data masked first (sparse)."
+    from sklearn.feature_extraction.text import HashingVectorizer
+    from lepton_nb.text import mask_personal
+    words = HashingVectorizer(n_features=TEXT_BUCKETS, ngram_range=(1, 2), alternate_sign=False, norm=None,
+                              token_pattern=r"(?u)\b\w+\b")
+    return words.transform([mask_personal(t) for t in texts.fillna("").astype(str)])
+
+def _tfidf(counts, idf:np.ndarray):
+    "Sublinear term frequency times IDF, each row scaled to unit length (sparse)."
+    from sklearn.preprocessing import normalize
+    weights = counts.astype(np.float64).tocsr(copy=True)
+    weights.data = 1.0 + np.log(weights.data)
+    return normalize(weights.multiply(idf).tocsr())
+
+def _fit_text(texts:pd.Series, dims:int) -> dict:
+    "A free-text column's encoder: IDF over the buckets, the top `dims` directions of its TF-IDF (LSA), their scales."
+    from sklearn.decomposition import TruncatedSVD
+    counts = _hashed_words(texts)
+    seen = np.bincount(counts.indices, minlength=TEXT_BUCKETS)
+    idf = np.log((1 + counts.shape[0]) / (1 + seen)) + 1.0
+    weights = _tfidf(counts, idf)
+    k = max(1, min(dims, counts.shape[0] - 1))
+    components = TruncatedSVD(k, random_state=0).fit(weights).components_
+    Z = weights @ components.T
+    scale = Z.std(axis=0)
+    return {"idf": idf, "components": components, "mean": Z.mean(axis=0), "scale": np.where(scale > 0, scale, 1.0)}
+
+def _encode_text(texts:pd.Series, enc:dict) -> np.ndarray:
+    "The standardised LSA coordinates of each text."
+    return (_tfidf(_hashed_words(texts), enc["idf"]) @ enc["components"].T - enc["mean"]) / enc["scale"]
+
 def _one_hot(s:pd.Series, levels:list[str], pooled:bool) -> np.ndarray:
     "One float64 column per kept level, then one for every other value (rare or unseen) when `pooled`."
     codes = pd.Index(levels, dtype=object).get_indexer(s.to_numpy(dtype=object))
@@ -72,13 +108,16 @@ def _one_hot(s:pd.Series, levels:list[str], pooled:bool) -> np.ndarray:
     return out
 
 # %% ../nbs/03_preprocess.ipynb #731eb86a
+_TEXT_PARTS = ("idf", "components", "mean", "scale")  # a free-text column's encoder, as arrays
+
 class Preprocessor(TransformerMixin, BaseEstimator):
     "Turn a pandas frame into a float32 matrix: impute, standardise, one-hot; fitted on training data only."
     def __init__(self,
                  max_categories:int=20, # most one-hot columns per categorical column (rarer levels pooled)
                  min_frequency:int=5, # levels seen fewer times than this in training are pooled as 'infrequent'
+                 text_dims:int=16, # inputs per free-text column: the top directions of its words' TF-IDF
                 ):
-        self.max_categories, self.min_frequency = max_categories, min_frequency
+        self.max_categories, self.min_frequency, self.text_dims = max_categories, min_frequency, text_dims
 
     def _expand(self, df:pd.DataFrame, fitted:bool=True) -> pd.DataFrame:
         "The frame with flags as 0/1, dates as parts and categories as strings."
@@ -90,6 +129,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                 hour = f"{col}_hour" in self.numeric_ if fitted else None
                 out.update(_date_parts(pd.to_datetime(s, errors="coerce"), hour).to_dict("series"))
             elif col in self.kinds_["categorical"]: out[col] = _as_category_strings(s)
+            elif col in self.kinds_.get("text", []): out[col] = s.astype(object)
             else: out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
         return pd.DataFrame(out, index=df.index)
 
@@ -127,8 +167,8 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         X = _str_columns(X)
         self.kinds_ = column_kinds(X)
         wide = self._expand(X, fitted=False)
-        cats = self.kinds_["categorical"]
-        self.numeric_ = [c for c in wide.columns if c not in cats]
+        cats, texts = self.kinds_["categorical"], self.kinds_["text"]
+        self.numeric_ = [c for c in wide.columns if c not in cats and c not in texts]
         self.fill_, self.indicator_ = np.zeros(0), np.zeros(0, dtype=np.int64)
         self.mean_, self.scale_ = np.zeros(0), np.ones(0)
         if self.numeric_:  # scikit-learn's imputer and scaler learn the numbers; only their results are kept
@@ -142,6 +182,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             levels, pooled = _frequent_levels(wide[c].fillna(MISSING), self.min_frequency, self.max_categories)
             self.categories_[c] = levels
             if pooled: self.infrequent_.append(c)
+        self.text_ = {c: _fit_text(wide[c], self.text_dims) for c in texts}
         self._finish()
         return self._matrix(wide)
 
@@ -150,8 +191,9 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         names = self.numeric_ + [f"missingindicator_{self.numeric_[i]}" for i in self.indicator_]
         for c, levels in self.categories_.items():
             names += [f"{c}_{v}" for v in levels] + ([f"{c}_infrequent_sklearn"] if c in self.infrequent_ else [])
+        for c, enc in self.text_.items(): names += [f"{c}_text{j}" for j in range(len(enc["components"]))]
         self.feature_names_out_ = np.asarray(names, dtype=object)
-        self.feature_groups_ = self._groups(self.numeric_ + list(self.categories_))
+        self.feature_groups_ = self._groups(self.numeric_ + list(self.categories_) + list(self.text_))
         self.n_features_in_ = len(self.columns_)
 
     def _groups(self, wide_columns) -> np.ndarray:
@@ -171,6 +213,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         blocks = [(X - self.mean_) / self.scale_]
         for c, levels in self.categories_.items():
             blocks.append(_one_hot(wide[c].fillna(MISSING), levels, c in self.infrequent_))
+        blocks += [_encode_text(wide[c], enc) for c, enc in self.text_.items()]
         return np.clip(np.hstack(blocks), -INPUT_LIMIT, INPUT_LIMIT).astype(np.float32)
 
     def transform(self, X:pd.DataFrame) -> np.ndarray:
@@ -188,15 +231,19 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "feature_names_out_")
         meta = {"max_categories": self.max_categories, "min_frequency": self.min_frequency, "columns": self.columns_,
                 "kinds": self.kinds_, "numeric": self.numeric_, "categories": self.categories_,
-                "infrequent": self.infrequent_}
-        return meta, {"fill": self.fill_, "indicator": self.indicator_, "mean": self.mean_, "scale": self.scale_}
+                "infrequent": self.infrequent_, "text_dims": self.text_dims, "text": list(self.text_)}
+        texts = {f"text{i}_{part}": enc[part] for i, enc in enumerate(self.text_.values()) for part in _TEXT_PARTS}
+        return meta, {"fill": self.fill_, "indicator": self.indicator_, "mean": self.mean_, "scale": self.scale_, **texts}
 
     @classmethod
     def from_state(cls, meta:dict, arrays) -> Preprocessor:
         "A fitted Preprocessor rebuilt from `state()`'s output; a DataError when the parts do not fit together."
         try:
-            pre = cls(meta["max_categories"], meta["min_frequency"])
+            pre = cls(meta["max_categories"], meta["min_frequency"], meta.get("text_dims", 16))
             pre.columns_, pre.kinds_, pre.numeric_ = list(meta["columns"]), dict(meta["kinds"]), list(meta["numeric"])
+            pre.kinds_.setdefault("text", [])  # bundles written before free text had four kinds
+            pre.text_ = {c: {part: np.asarray(arrays[f"text{i}_{part}"], dtype=np.float64) for part in _TEXT_PARTS}
+                         for i, c in enumerate(meta.get("text", []))}
             pre.categories_ = {c: list(v) for c, v in meta["categories"].items()}
             pre.infrequent_ = list(meta["infrequent"])
             pre.fill_, pre.mean_, pre.scale_ = (np.asarray(arrays[k], dtype=np.float64)
@@ -213,7 +260,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
 def _check_state(pre:Preprocessor) -> Preprocessor:
     "`pre` when its rebuilt parts fit together (names, kinds, array sizes, finite numbers); else a DataError."
     problems, kinds = [], pre.kinds_
-    if set(kinds) != {"numeric", "boolean", "datetime", "categorical"} \
+    if set(kinds) != {"numeric", "boolean", "datetime", "categorical", "text"} \
             or not {str(c) for v in kinds.values() for c in v} <= {str(c) for c in pre.columns_}:
         problems.append("the column kinds do not match the columns")
     if list(pre.categories_) != list(kinds.get("categorical", [])) \
@@ -227,6 +274,13 @@ def _check_state(pre:Preprocessor) -> Preprocessor:
         problems.append("the array sizes do not match the numeric columns")
     elif not all(np.isfinite(a).all() for a in arrays[:3]) or (pre.scale_ == 0).any():
         problems.append("the imputation values or scales are not finite non-zero numbers")
+    for c, enc in pre.text_.items():
+        k = len(enc["components"])
+        shapes = {"idf": (TEXT_BUCKETS,), "components": (k, TEXT_BUCKETS), "mean": (k,), "scale": (k,)}
+        if c not in kinds["text"] or not 1 <= k <= 256 or any(enc[p].shape != s for p, s in shapes.items()) \
+                or not all(np.isfinite(enc[p]).all() for p in _TEXT_PARTS) or (enc["scale"] <= 0).any():
+            problems.append(f"the free-text encoder of {str(c)[:100]!r} does not fit together")
+    if list(pre.text_) != list(kinds["text"]): problems.append("the free-text columns do not match their encoders")
     if problems:
         raise DataError(f"preprocessor state: {'; '.join(problems)}", "save the model again with this lepton_nb")
     return pre

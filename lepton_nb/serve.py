@@ -87,6 +87,11 @@ def _results(bundle:Bundle, scored:pd.DataFrame) -> list[dict]:
     elif bundle.kind == "regression":
         rows = [{"prediction": _json_value(p), "lower": _json_value(lo), "upper": _json_value(hi)}
                 for p, lo, hi in zip(scored.prediction, scored.lower, scored.upper)]
+    elif bundle.kind == "text":
+        proba = scored[[f"p_{c}" for c in bundle.classes]].to_numpy()
+        rows = [{"probabilities": {c: _json_value(v) for c, v in zip(bundle.classes, ps)}, "prediction": p,
+                 "confidence": _json_value(c), "routed": bool(r)}
+                for ps, p, c, r in zip(proba, scored.prediction, scored.confidence, scored.routed)]
     elif bundle.kind == "multiclass":
         proba = scored[[f"p_{c}" for c in bundle.classes]].to_numpy()
         rows = [{"probabilities": {c: _json_value(v) for c, v in zip(bundle.classes, ps)}, "prediction": p}
@@ -123,6 +128,7 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
                   if bundle.kind == "binary"
                   else {"classes": bundle.classes} if bundle.kind == "multiclass"
                   else {"segments": bundle.classes} if bundle.kind == "segmentation"
+                  else {"classes": bundle.classes, "threshold": meta["threshold"]} if bundle.kind == "text"
                   else {"horizon": bundle.model.horizon, "freq": meta["freq"], **meta["columns"],
                         "covariates": meta["covariates"]} if bundle.kind == "forecast"
                   else {"log_target": meta["log_target"], "interval_offsets": meta["interval_offsets"]})

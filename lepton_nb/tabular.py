@@ -250,11 +250,13 @@ class LinearRegression(_Regressor):
 MAX_TREE_LEVELS = 250  # native categories per column (HistGradientBoosting allows at most max_bins = 255)
 
 def _tree_columns(X:pd.DataFrame) -> dict:
-    "Per training column: 'number', 'date', or the list of its commonest levels (a native category)."
+    "Per training column: 'number', 'date', 'words' (free text, read as its length), or its commonest levels."
+    from lepton_nb.data import is_free_text
     out = {}
     for col in X.columns:
         s = X[col]
         if pd.api.types.is_datetime64_any_dtype(s): out[col] = "date"
+        elif is_free_text(s): out[col] = "words"  # never its texts: they would be levels kept in the bundle
         elif pd.api.types.is_numeric_dtype(s): out[col] = "number"  # yes/no columns too: 1/0, as the networks read them
         else: out[col] = s.dropna().astype(str).value_counts().index[:MAX_TREE_LEVELS].to_list()
     return out
@@ -264,6 +266,7 @@ def _tree_column(s:pd.Series, spec) -> np.ndarray:
     if spec == "number":
         s = s.astype(float) if pd.api.types.is_bool_dtype(s) else s
         return pd.to_numeric(s, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+    if spec == "words": return s.astype(object).where(s.notna(), "").astype(str).str.count(r"\w+").to_numpy(np.float64)
     if spec == "date":  # days since 1970 in UTC, in the dates' own unit (a 9999-12-31 sentinel stays the latest)
         seconds = pd.to_datetime(s, errors="coerce", utc=True).dt.tz_convert(None).to_numpy("datetime64[s]")
         return np.where(np.isnat(seconds), np.nan, seconds.astype(np.int64) / 86_400)
@@ -295,7 +298,7 @@ class TreeInputs:
     @classmethod
     def from_state(cls, state:dict, arrays:dict):
         columns = state["columns"]
-        bad = [c for c, spec in columns.items() if not (spec in ("number", "date") or
+        bad = [c for c, spec in columns.items() if not (spec in ("number", "date", "words") or
                                                         (isinstance(spec, list) and all(isinstance(v, str) for v in spec)))]
         if bad: raise ValueError(f"tree inputs of unknown kind: {bad[:3]}")
         out = cls()

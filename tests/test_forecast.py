@@ -72,12 +72,24 @@ def test_forecast_bundle_forecasts_like_the_report_through_score_and_serve(demo,
     expected = reported[reported.region.isin(["NSWMetro", "QLDMetro", "OTHNoMet"])].reset_index(drop=True)
     pd.testing.assert_frame_equal(served.sort_values(["region", "step"], ignore_index=True),
                                   expected.sort_values(["region", "step"], ignore_index=True), check_dtype=False, rtol=1e-5)
-    for bad, why in ((dict(three.iloc[0]) | {"nights": "many"}, "not numbers|must be a number"),
-                     ({"region": "NSWMetro", "nights": 1.0}, "missing field"),
-                     (dict(three.iloc[0]) | {"quarter": "not a date"}, "cannot be read as time stamps")):
-        refused = client.post("/score", json={"records": [*three.head(40).to_dict(orient="records"), bad]})
-        assert refused.status_code == 422 and re.search(why, refused.text), refused.text
+    for change, why in (({"nights": "many"}, "not numbers|must be a number"),
+                        ({"quarter": None}, "missing time stamps|must be"),
+                        ({"quarter": "not a date"}, "cannot be read as time stamps"),
+                        ({"nights": -3.0}, "negative values; this model was fitted on positive"),
+                        ({"nights": 1e300}, "not finite numbers"),
+                        ({"quarter": "0001-01-01"}, "periods are absent")):
+        records = three.head(40).to_dict(orient="records")
+        records[-1] = records[-1] | change  # the last record of the batch changed, the rest as they were
+        refused = client.post("/score", json={"records": records})
+        assert refused.status_code == 422 and re.search(why, refused.text), (change, refused.text)
+    missing = [*three.head(40).to_dict(orient="records"), {"region": "NSWMetro", "nights": 1.0}]
+    assert "missing field" in client.post("/score", json={"records": missing}).text
+    nothing = three.head(40).assign(nights=None).to_dict(orient="records")
+    assert "has no values" in client.post("/score", json={"records": nothing}).text
     assert client.get("/health").json()["status"] == "ok"
+    (tmp_path / "empty.csv").write_text("")
+    run = _cli("score", folder / "model", tmp_path / "empty.csv")
+    assert run.returncode != 0 and "the file is empty" in run.stderr and "Traceback" not in run.stderr
 
 
 @pytest.fixture(scope="module")
