@@ -248,7 +248,8 @@ def _explain_section(self:BinaryReport, examples:int=5) -> dict:
         display(fig)
     self.baseline = explain.baseline_inputs(c.model, c.X_train)
     riskiest = c.X_test.iloc[np.argsort(-c.p_test)[:examples]]
-    reasons = explain.reason_codes(explain.attributions(c.model, riskiest, self.baseline), X=riskiest)
+    reasons = explain.reason_codes(explain.attributions(c.model, riskiest, self.baseline), X=riskiest,
+                                   text=explain.text_columns(c.model))
     display(Markdown(f"**Reasons for individual scores.** For the {examples} highest-risk cases of the held-out split, "
                      f"the inputs that pushed each score up most. {self.reasons_method()}"))
     scores = reasons.assign(score=c.p_test[np.argsort(-c.p_test)[:examples]].round(3))[["score", *reasons.columns]]

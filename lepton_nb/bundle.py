@@ -47,7 +47,9 @@ def _category_schema(s:pd.Series, min_count:int=5, max_levels:int=50) -> dict:
 
 def _column_schema(s:pd.Series, bins:int=10) -> dict:
     "Type, range or common categories, and a binned summary (for drift) of one training column."
+    from lepton_nb.data import MODEL_TEXT, is_free_text
     missing = float(s.isna().mean())
+    if is_free_text(s, **MODEL_TEXT): return {"kind": "text", "missing": missing}  # no level: no message kept
     if pd.api.types.is_bool_dtype(s) or not (pd.api.types.is_numeric_dtype(s)
                                              or pd.api.types.is_datetime64_any_dtype(s)):
         return _category_schema(s)

@@ -16,10 +16,10 @@ from .core import DataError
 from .render import number, value_range
 
 # %% auto #0
-__all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'ident', 'literal', 'sql_expression', 'select_statement',
-           'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256', 'Dedup',
-           'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'is_free_text',
-           'detect_pii', 'mask', 'leakage', 'Profile', 'profile']
+__all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'MODEL_TEXT', 'ident', 'literal', 'sql_expression',
+           'select_statement', 'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256',
+           'Dedup', 'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage',
+           'is_free_text', 'detect_pii', 'mask', 'leakage', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -625,13 +625,20 @@ def _has_phone(text:str) -> bool:
         if s[0] in "+(" or len(re.findall(r"\d+", s)) >= 3 or (s[0] == "0" and digits >= 10): return True
     return False
 
-def is_free_text(s:pd.Series, sample:int=2000) -> bool:
-    "Whether a column holds free text (notes, reviews, messages): strings of five words or more on average, mostly distinct."
+def is_free_text(s:pd.Series, sample:int=2000,
+                 words:float=5, # the least mean number of words
+                 distinct:float=0.5, # the least share of distinct values
+                ) -> bool:
+    """Whether a column holds free text (notes, reviews, messages): `words` words (space-separated) or more on average, mostly
+    distinct. The profile asks with the defaults; models ask more loosely (`MODEL_TEXT`), so that whatever the profile
+    calls free text is read as text, never as levels, on any split of the rows."""
     if not (pd.api.types.is_object_dtype(s) or pd.api.types.is_string_dtype(s)): return False
     values = s.dropna().head(sample)
     values = values[values.map(lambda v: isinstance(v, str))]
     if len(values) < 10: return False
-    return bool(values.str.count(r"\w+").mean() >= 5 and values.nunique() >= 0.5 * len(values))
+    return bool(values.str.split().str.len().mean() >= words and values.nunique() >= distinct * len(values))
+
+MODEL_TEXT = {"words": 3, "distinct": 0.3}  # how models and bundles ask `is_free_text`
 
 def _pii_in_values(values:pd.Series, free_text:bool=False) -> str|None:
     """Why text values hold personal data (most look like it, any contains it, or they look like names), or None.
@@ -642,7 +649,9 @@ def _pii_in_values(values:pd.Series, free_text:bool=False) -> str|None:
         hits = values.str.match(pattern)
         if kind == "phone numbers": hits &= values.str.count(r"\d").ge(7) & ~values.str.match(_NOT_PHONE)
         if hits.mean() > 0.5: return f"values look like {kind}"
-    if free_text: return None
+    if free_text:  # addresses inside some notes are masked where read; inside most, the column is contact data
+        inside = values.str.contains(_PII_INSIDE["e-mail addresses"]) | values.map(_has_phone)
+        return f"values contain e-mail addresses or phone numbers ({inside.mean():.0%})" if inside.mean() > 0.3 else None
     for kind, pattern in _PII_INSIDE.items():
         if values.str.contains(pattern).any(): return f"values contain {kind}"
     if values.map(_has_phone).any(): return "values contain phone numbers"

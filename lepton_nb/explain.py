@@ -18,7 +18,7 @@ from .render import number
 
 # %% auto #0
 __all__ = ['SHAPLEY_ORDERS', 'baseline_inputs', 'sampled_shapley', 'attribution_method', 'input_attributions', 'attributions',
-           'logits', 'reason_codes', 'calibrate', 'calibration_comparison', 'group_rates', 'pdp_figure']
+           'logits', 'text_columns', 'reason_codes', 'calibrate', 'calibration_comparison', 'group_rates', 'pdp_figure']
 
 # %% ../nbs/10_explain.ipynb #adce0980
 def _has_gradients(model) -> bool: return hasattr(model, "coefs_") or hasattr(model, "weights_")  # trees have none
@@ -144,15 +144,22 @@ def _shown(s:pd.Series) -> np.ndarray:
     scale = float(s.abs().max()) if numeric and s.notna().any() else None
     return np.array([number(v, scale) for v in s], dtype=object)
 
+def text_columns(model) -> set:
+    "The columns `model` reads as free text: a reason names them, never shows their values."
+    pre = getattr(model, "preprocessor_", None)
+    if hasattr(pre, "kinds_"): return set(pre.kinds_.get("text", []))
+    return {c for c, spec in getattr(pre, "columns_", {}).items() if spec == "words"}
+
 def reason_codes(att:pd.DataFrame, k:int=3,
                  X:pd.DataFrame|None=None, # the original rows (att's index): each reason then reads "Amount = 1,800"
+                 text:set|tuple=(), # free-text columns (`text_columns`): named without their values
                 ) -> pd.DataFrame:
     "The k columns with the largest positive contribution per row (empty where fewer push that way)."
     names, values = att.columns.to_numpy(), att.to_numpy()
     order = np.argsort(-values, axis=1)[:, :k]
     if X is not None:
         X = X if X.index.equals(att.index) else X.loc[att.index]
-        shown = {c: _shown(X[c]) for c in names if c in X}
+        shown = {c: _shown(X[c]) for c in names if c in X and c not in text}
     out = {}
     for j in range(k):
         pick = order[:, j]
@@ -221,8 +228,8 @@ def pdp_figure(model, X:pd.DataFrame, features:list[str],
                max_rows:int=1000, # average over a sample of at most this many rows
               ):
     "Partial dependence of the positive-class probability on each of `features`: a curve per number, bars per category."
-    from lepton_nb.data import is_free_text
-    features = [f for f in features if f in X and not is_free_text(X[f])][:max_features]  # texts are no levels
+    text = text_columns(model)
+    features = [f for f in features if f in X and f not in text][:max_features]  # texts are no levels to draw
     if not features: return None
     X = X.sample(max_rows, random_state=0) if len(X) > max_rows else X
     fig, axes = plt.subplots(1, len(features), figsize=(3.2 * len(features), 3), squeeze=False)

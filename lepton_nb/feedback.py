@@ -19,7 +19,7 @@ from sklearn.model_selection import train_test_split
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .reporting import CaseReport, Words, _column_key
-from .render import esc, short, table
+from .render import code, esc, short, table
 from .text import TextClassifier, mask_personal
 
 # %% auto #0
@@ -183,11 +183,13 @@ def _auc(y:np.ndarray, P:np.ndarray, classes:list) -> float:
     return float(roc_auc_score(y, P, multi_class="ovr", average="macro", labels=list(range(len(classes)))))
 
 def split_messages(frame:pd.DataFrame, valid_size:float, test_size:float, seed:int) -> tuple:
-    "Train, validation and test messages, each keeping every class's share."
-    rest, test = train_test_split(frame, test_size=test_size, stratify=frame["y"], random_state=seed)
+    """Train, validation and test messages, each keeping every class's share. Identical messages stay on one side:
+    a message seen in training would otherwise be 'predicted' in the test."""
+    distinct = frame.drop_duplicates("text")  # each distinct message is drawn once, with its first class
+    rest, test = train_test_split(distinct, test_size=test_size, stratify=distinct["y"], random_state=seed)
     train, valid = train_test_split(rest, test_size=valid_size / (1 - test_size), stratify=rest["y"],
                                     random_state=seed)
-    return train, valid, test
+    return tuple(frame[frame["text"].isin(part["text"])] for part in (train, valid, test))
 
 # %% ../nbs/30_feedback.ipynb #eff87be0
 MIN_CLASS_ROWS = 10  # fewest messages of a class: fewer leave no examples of it to validate or test on
@@ -428,7 +430,24 @@ def _routing_table(self):
 
 TextReport.headline, TextReport.candidates_table = _headline, _candidates_table
 TextReport.performance_table = _performance_table
-TextReport.class_table, TextReport.routing_table = _class_table, _routing_table
+def _group_table(self):
+    "Per value of the config's `group` on the held-out messages: messages, accuracy, share routed and its precision."
+    c = self.case
+    if self.cfg.group is None: return None
+    y, P = c.test["y"].to_numpy(), c.proba_test
+    right, confidence = P.argmax(axis=1) == y, P.max(axis=1)
+    routed = confidence >= c.threshold if c.threshold is not None else np.zeros(len(y), bool)
+    rows = pd.DataFrame({"group": c.test["group"].to_numpy(), "right": right, "routed": routed,
+                         "right_routed": right & routed})
+    by = rows.groupby("group")
+    shown = pd.DataFrame({"messages": by.size(), "accuracy": by["right"].mean(), "routed": by["routed"].mean(),
+                          "right among the routed": by["right_routed"].sum() / by["routed"].sum().replace(0, np.nan)})
+    self.say(f"By {code(self.cfg.group)} (a column compared, not a model input), on the held-out {{subjects}}:")
+    return table(shown.sort_values("messages", ascending=False).head(30).rename_axis(self.cfg.group),
+                 {"messages": "{:,}", "accuracy": "{:.1%}", "routed": "{:.1%}", "right among the routed": "{:.1%}"},
+                 index=True)
+
+TextReport.class_table, TextReport.routing_table, TextReport.group_table = _class_table, _routing_table, _group_table
 
 # %% ../nbs/30_feedback.ipynb #65e09386
 def _terms_table(self):

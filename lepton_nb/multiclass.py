@@ -17,7 +17,7 @@ from sklearn.metrics import (accuracy_score, balanced_accuracy_score, confusion_
                              precision_recall_fscore_support, roc_auc_score)
 from .config import LoadedConfig, TargetConfig
 from .core import DataError
-from .explain import attributions, baseline_inputs, reason_codes
+from .explain import attributions, baseline_inputs, reason_codes, text_columns
 from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import (Case, CaseReport, ModelParams, candidate_models, compare_candidates, fitted_trees,
@@ -288,7 +288,8 @@ def multiclass_reasons(model, X:pd.DataFrame,
     Xt = model.preprocessor_.transform(X)
     chosen = model._raw(X, Xt=Xt).argmax(axis=1)
     att = attributions(model, X, baseline, steps, Xt=Xt, output=chosen)
-    return pd.DataFrame({"predicted": np.asarray(classes)[chosen]}, index=X.index).join(reason_codes(att, k, X=X))
+    return pd.DataFrame({"predicted": np.asarray(classes)[chosen]}, index=X.index).join(
+        reason_codes(att, k, X=X, text=text_columns(model)))
 
 # %% ../nbs/15_multiclass.ipynb #7d571e8b
 class MulticlassReport(CaseReport):

@@ -13,7 +13,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from .core import DataError
-from .data import is_free_text
+from .data import MODEL_TEXT, is_free_text
 
 # %% auto #0
 __all__ = ['MISSING', 'INPUT_LIMIT', 'TEXT_BUCKETS', 'column_kinds', 'Preprocessor', 'train_valid_test_split']
@@ -24,7 +24,7 @@ def column_kinds(df:pd.DataFrame) -> dict[str, list[str]]:
     kinds = {"numeric": [], "boolean": [], "datetime": [], "categorical": [], "text": []}
     for col, dtype in df.dtypes.items():
         if pd.api.types.is_bool_dtype(dtype): kind = "boolean"
-        elif is_free_text(df[col]): kind = "text"
+        elif is_free_text(df[col], **MODEL_TEXT): kind = "text"
         elif pd.api.types.is_datetime64_any_dtype(dtype): kind = "datetime"
         elif pd.api.types.is_numeric_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype): kind = "numeric"
         else: kind = "categorical"

@@ -18,7 +18,7 @@ from sklearn.metrics import (mean_absolute_error, mean_absolute_percentage_error
 from .config import LoadedConfig, TargetConfig
 from .core import DataError
 from .evaluate import drivers_figure
-from .explain import attributions, baseline_inputs, reason_codes
+from .explain import attributions, baseline_inputs, reason_codes, text_columns
 from .preprocess import train_valid_test_split
 from .render import code, esc
 from .reporting import (REFERENCE, Case, CaseReport, ModelParams, Probability, candidate_models,
@@ -316,7 +316,7 @@ class RegressionReport(CaseReport):
         self.baseline = baseline_inputs(c.model, c.X_train)
         top = np.argsort(-c.pred_test)[:examples]
         rows = c.X_test.iloc[top]
-        reasons = reason_codes(attributions(c.model, rows, self.baseline), X=rows)
+        reasons = reason_codes(attributions(c.model, rows, self.baseline), X=rows, text=text_columns(c.model))
         self.say(self.reasons_method())
         return self.with_case_ids(reasons.assign(estimate=c.pred_test[top].round(0)))
 

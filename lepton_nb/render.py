@@ -10,15 +10,20 @@ import nh3
 import pandas as pd
 
 # %% auto #0
-__all__ = ['esc', 'code', 'short', 'table', 'number', 'value_range', 'for_clients', 'sanitize', 'page']
+__all__ = ['visible', 'esc', 'code', 'short', 'table', 'number', 'value_range', 'for_clients', 'sanitize', 'page']
 
 # %% ../nbs/13_render.ipynb #7a61af10
 _MARKDOWN = "\\`*_{}[]()<>#+-!|~$:=\"'&"
 _ENTITY = {ord(ch): f"&#{ord(ch)};" for ch in _MARKDOWN}
 
+def visible(value) -> str:
+    "`value` as text without invisible format controls (a right-to-left override could reorder what a reader sees)."
+    text = str(value)
+    return text if text.isascii() else "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
 def esc(value) -> str:
-    "`value` as text that Markdown and HTML show literally, on one line."
-    return " ".join(str(value).split()).translate(_ENTITY)
+    "`value` as text that Markdown and HTML show literally, on one line, without invisible controls."
+    return " ".join(visible(value).split()).translate(_ENTITY)
 
 def code(value) -> str:
     "`value` as inline code, escaped (Markdown backticks could be broken out of)."
@@ -26,7 +31,7 @@ def code(value) -> str:
 
 def short(value, limit:int=60) -> str:
     "`value` as a figure's label: invisible controls (e.g. a right-to-left override) left out, cut to `limit` characters."
-    text = "".join(ch for ch in str(value) if unicodedata.category(ch) != "Cf")
+    text = visible(value)
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 # %% ../nbs/13_render.ipynb #c5281b0c
@@ -34,7 +39,9 @@ def table(df:pd.DataFrame,
           formats:dict|None=None, # column -> format string, e.g. {"rate": "{:.1%}"}
           index:bool=False, # show the index
          ) -> "pd.io.formats.style.Styler":
-    "A Styler of `df` with every value and label HTML-escaped; a missing value shows as a dash."
+    "A Styler of `df` with every value and label HTML-escaped and without invisible controls; a gap shows as a dash."
+    clean = lambda v: visible(v) if isinstance(v, str) else v
+    df = df.map(clean).rename(index=clean, columns=clean)
     styler = df.style.format(escape="html", na_rep="—")
     if formats: styler = styler.format(formats, escape="html", na_rep="—")
     styler = styler.format_index(escape="html", axis=0).format_index(escape="html", axis=1)

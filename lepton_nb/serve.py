@@ -33,6 +33,7 @@ def _bad_value(c:str, v, kind:str) -> str|None:
     if kind == "number" and v is not None and not (isinstance(v, (int, float)) and not isinstance(v, bool)):
         return f"field {c!r} must be a number or null; got {v!r}"
     if isinstance(v, (dict, list)): return f"field {c!r} must be a number, text or null; got {type(v).__name__}"
+    if kind == "text" and v is not None and not isinstance(v, str): return f"field {c!r} must be text or null; got {v!r}"
     if isinstance(v, float) and not math.isfinite(v): return f"field {c!r} must be a finite number; got {v!r}"
     if isinstance(v, int) and not isinstance(v, bool):
         try: float(v)

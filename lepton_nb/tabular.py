@@ -251,12 +251,12 @@ MAX_TREE_LEVELS = 250  # native categories per column (HistGradientBoosting allo
 
 def _tree_columns(X:pd.DataFrame) -> dict:
     "Per training column: 'number', 'date', 'words' (free text, read as its length), or its commonest levels."
-    from lepton_nb.data import is_free_text
+    from lepton_nb.data import MODEL_TEXT, is_free_text
     out = {}
     for col in X.columns:
         s = X[col]
         if pd.api.types.is_datetime64_any_dtype(s): out[col] = "date"
-        elif is_free_text(s): out[col] = "words"  # never its texts: they would be levels kept in the bundle
+        elif is_free_text(s, **MODEL_TEXT): out[col] = "words"  # never its texts: they would be levels kept in the bundle
         elif pd.api.types.is_numeric_dtype(s): out[col] = "number"  # yes/no columns too: 1/0, as the networks read them
         else: out[col] = s.dropna().astype(str).value_counts().index[:MAX_TREE_LEVELS].to_list()
     return out

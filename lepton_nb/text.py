@@ -35,11 +35,17 @@ def _is_phone(s:str) -> bool:
     if "." in seps and len(seps) > 1: return False  # decimals in a row, like 12.50 13.70
     return s[0] in "+(" or len(re.findall(r"\d+", s)) >= 3 or (s[0] == "0" and digits >= 10)
 
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,3})?\b")
+_LONG_NUMBER = re.compile(r"(?<![\w.,+])\+?(?:\d{7,19}|\d{4}(?:[ -]\d{4}){3})(?![\w]|[.,]\d)")  # phones, cards
+
 def mask_personal(text:str) -> str:
-    "`text` with e-mail addresses replaced by '[email]' and phone numbers by '[phone]'."
+    """`text` with e-mail addresses replaced by '[email]', IBANs by '[account]', phone numbers by '[phone]', and 7 to 19
+    digits in a row or a card's four groups of four (phones without separators, card and account numbers) by '[number]'."""
     if "@" in text: text = _PII_INSIDE["e-mail addresses"].sub("[email]", text)
     if _DIGITS.search(text) is None: return text  # most documents: no number, no phone
-    return _PHONE.sub(lambda m: "[phone]" if _is_phone(m.group()) else m.group(), text)
+    text = _IBAN.sub("[account]", text)
+    text = _PHONE.sub(lambda m: "[phone]" if _is_phone(m.group()) else m.group(), text)
+    return _LONG_NUMBER.sub("[number]", text)
 
 # %% ../nbs/29_text.ipynb #cee78273
 _WORD = re.compile(r"\[(?:email|phone)\]|\w+")
