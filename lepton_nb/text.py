@@ -4,7 +4,7 @@
 
 # %% ../nbs/29_text.ipynb #a0e911a4
 from __future__ import annotations
-import collections, itertools, math, numbers, re, warnings
+import collections, functools, itertools, math, numbers, re, warnings
 import numpy as np
 import pandas as pd
 import jax
@@ -12,17 +12,16 @@ import jax.numpy as jnp
 from flax import nnx
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction import FeatureHasher
 from sklearn.model_selection import train_test_split
 from sklearn.utils import murmurhash3_32
 from .core import ConfigError, DataError
 from .data import _NOT_PHONE, _PHONE, _PII_INSIDE
-from .train import MLP, fit as train_fit, get_weights
+from .train import MLP, device_permutation, get_weights, kernel_penalty, padded_rows, row_loss
 
 # %% auto #0
 __all__ = ['mask_personal', 'word_ngrams', 'char_ngrams', 'tokenize', 'hash_counts', 'bucket_of', 'fit_idf', 'tfidf',
-           'pad_tokens', 'pack', 'BagOfTokens', 'TextClassifier']
+           'pad_tokens', 'pack', 'BagOfTokens', 'sparse_epoch', 'TextClassifier']
 
 # %% ../nbs/29_text.ipynb #fb4dfa74
 _DIGITS = re.compile(r"\d{2}")
@@ -121,7 +120,7 @@ def pad_tokens(weights:sparse.csr_matrix, # weighted documents × buckets
     return ids, w
 
 def pack(ids:np.ndarray, w:np.ndarray) -> np.ndarray:
-    "Ids and weights side by side in one float32 array (ids below 2^24 are exact in float32), for the training engine."
+    "Ids and weights side by side in one float32 array (ids below 2^24 are exact in float32), for `BagOfTokens`."
     return np.concatenate([ids.astype(np.float32), w], axis=1)
 
 # %% ../nbs/29_text.ipynb #ef8083e4
@@ -141,6 +140,39 @@ class BagOfTokens(nnx.Module):
         width = X.shape[1] // 2
         ids, w = X[:, :width].astype(jnp.int32), X[:, width:]
         return self.head(jnp.einsum("nt,ntd->nd", w, self.embedding[...][ids]))
+
+# %% ../nbs/29_text.ipynb #28ccef4e
+def _batch_loss(rows, head, graphdef, w, y, real, l2, n, kind):
+    "Mean loss of the real rows of a batch from its gathered embedding `rows` and the head, plus L2 on the head's kernels."
+    out = nnx.merge(graphdef, head)(jnp.einsum("nt,ntd->nd", w, rows))
+    data = jnp.sum(row_loss(kind, out, y) * real) / jnp.maximum(jnp.sum(real), 1.0)
+    return data + l2 * kernel_penalty(head) / n
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "kind", "batch_size"))
+def sparse_epoch(table, # (n_buckets, dim) embeddings
+                 head, # the head's params (`nnx.split(net.head)[1]`)
+                 key, ids, w, y, # a shuffle key; padded training rows: token ids, weights, targets
+                 n, # the real rows (the rest is padding up to a multiple of `batch_size`)
+                 lr, # the step size at the epoch's start and end
+                 l2, # L2 penalty on the head's kernels
+                 valid, # (ids, w, y) held out
+                 *, graphdef, kind:str, batch_size:int):
+    "One shuffled pass of sparse SGD, then the held-out loss: (table, head, train_loss, valid_loss)."
+    order = device_permutation(key, ids.shape[0], n)  # real rows first, in random order
+    batched = lambda a: a[order].reshape(-1, batch_size, *a.shape[1:])
+    real = (order < n).astype(jnp.float32).reshape(-1, batch_size)
+    steps = lr[0] + (lr[1] - lr[0]) * jnp.arange(real.shape[0]) / real.shape[0]
+    def step(carry, batch):
+        table, head = carry
+        ib, wb, yb, rb, lr_t = batch
+        loss, (g_rows, g_head) = jax.value_and_grad(_batch_loss, argnums=(0, 1))(
+            table[ib], head, graphdef, wb, yb, rb, l2, n, kind)
+        head = jax.tree.map(lambda p, g: p - lr_t * g, head, g_head)
+        return (table.at[ib].add(-lr_t * g_rows), head), loss * jnp.sum(rb)
+    (table, head), losses = jax.lax.scan(step, (table, head), (batched(ids), batched(w), batched(y), real, steps))
+    vi, vw, vy = valid
+    out = nnx.merge(graphdef, head)(jnp.einsum("nt,ntd->nd", vw, table[vi]))
+    return table, head, jnp.sum(losses) / n, jnp.mean(row_loss(kind, out, vy))
 
 # %% ../nbs/29_text.ipynb #95017fd5
 def _texts(X) -> list:
@@ -227,7 +259,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self,
                  ngrams:int=2, # longest word n-gram
                  chars:tuple|None=None, # (shortest, longest) character n-gram, or None
-                 n_buckets:int=2**17, # hash buckets (rows of the embedding table), at most 2^24
+                 n_buckets:int=2**18, # hash buckets (rows of the embedding table), at most 2^24
                  dim:int=16, # embedding size
                  hidden:tuple=(), # hidden layers of the head; () keeps contributions exact
                  max_tokens:int=256, # most tokens per document (the heaviest are kept)
@@ -237,8 +269,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
                  max_epochs:int=100, # most passes over the training rows
                  patience:int=5, # epochs without a better validation loss before stopping
                  batch_size:int=256, # documents per optimiser step
-                 learning_rate:float=1.0, # the solver's step size
-                 solver:str="sgd", # 'sgd', 'adam' or 'adamw'
+                 learning_rate:float=1.0, # SGD's step size in the first epoch
+                 lr_decay:float=0.0, # epoch e steps with learning_rate / (1 + lr_decay * e), falling within it
+                 solver:str="sgd", # 'sgd' only: sparse updates keep no per-row optimiser state
                  l2:float=0.0, # L2 penalty on the head's kernel (scikit-learn's alpha)
                  valid_share:float=0.1, # share of the rows held out for early stopping (0: none)
                  n_models:int=1, # networks averaged, each from its own seed
@@ -248,7 +281,8 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.ngrams, self.chars, self.n_buckets, self.dim, self.hidden = ngrams, chars, n_buckets, dim, hidden
         self.max_tokens, self.min_df, self.sublinear_tf, self.mask = max_tokens, min_df, sublinear_tf, mask
         self.max_epochs, self.patience, self.batch_size = max_epochs, patience, batch_size
-        self.learning_rate, self.solver, self.l2, self.valid_share = learning_rate, solver, l2, valid_share
+        self.learning_rate, self.lr_decay, self.solver = learning_rate, lr_decay, solver
+        self.l2, self.valid_share = l2, valid_share
         self.n_models, self.max_vocab, self.random_state = n_models, max_vocab, random_state
 
     def _tokens(self, texts:list) -> list:
@@ -264,11 +298,14 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         "A ConfigError for a setting that cannot be used."
         if not 1 <= self.n_buckets <= 2**24:
             raise ConfigError(f"n_buckets={self.n_buckets} must be between 1 and 2^24",
-                              "bucket ids travel as float32, exact only below 2^24; 2**17 is the default")
+                              "bucket ids must be exact in float32 (below 2^24); the default is 2**18")
         if not 1 <= self.ngrams <= 5: raise ConfigError(f"ngrams={self.ngrams} must be between 1 and 5", "pass 2 or 3")
         if self.chars is not None and not 1 <= self.chars[0] <= self.chars[1] <= 10:
             raise ConfigError(f"chars={self.chars} must be (shortest, longest) with 1 <= shortest <= longest <= 10",
                               "pass e.g. chars=(3, 5), or None")
+        if self.solver != "sgd":
+            raise ConfigError(f"solver={self.solver!r}: the sparse training supports 'sgd' only",
+                              "pass solver='sgd' (an adaptive optimiser would need state for every row of the table)")
         if not 0 <= self.valid_share < 1:
             raise ConfigError(f"valid_share={self.valid_share} must be in [0, 1)", "pass e.g. 0.1, or 0 for none")
         if self.dim < 1 or self.max_tokens < 1 or self.n_models < 1:
@@ -294,19 +331,33 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         first = np.sort(first[self.idf_[buckets[first]] > 0])[:self.max_vocab]
         return {int(buckets[i]): tokens[order[i]] for i in first}
 
-    def _train(self, X:np.ndarray, y:np.ndarray, train:np.ndarray, valid:np.ndarray, seed:int) -> int:
-        "Train one network from `seed`; keep its weights; returns its best epoch."
-        loss = "binary" if len(self.classes_) == 2 else "multiclass"
-        net = BagOfTokens(self.n_buckets, self.dim, 1 if loss == "binary" else len(self.classes_), self.hidden,
+    def _train(self, ids:np.ndarray, w:np.ndarray, y:np.ndarray, train:np.ndarray, valid:np.ndarray, seed:int) -> int:
+        "Train one network from `seed` by sparse SGD, early-stopped on `valid`; keep its best weights; its best epoch."
+        kind = "binary" if len(self.classes_) == 2 else "multiclass"
+        net = BagOfTokens(self.n_buckets, self.dim, 1 if kind == "binary" else len(self.classes_), self.hidden,
                           rngs=nnx.Rngs(seed))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            hist = train_fit(net, X[train], y[train], loss=loss, valid=(X[valid], y[valid]) if len(valid) else None,
-                             epochs=self.max_epochs, batch_size=self.batch_size, learning_rate=self.learning_rate,
-                             l2=self.l2, patience=self.patience, seed=seed, solver=self.solver, verbose=False)
+        graphdef, head = nnx.split(net.head)
+        y = y.astype(np.float32 if kind == "binary" else np.int32)
+        held = valid if len(valid) else train  # no held-out rows: watch the training loss
+        n, size = len(train), int(min(self.batch_size, len(train)))
+        rows = padded_rows(n, size)
+        data = [jnp.asarray(np.concatenate([a[train], np.zeros((rows - n, *a.shape[1:]), a.dtype)])) for a in (ids, w, y)]
+        heldout = tuple(jnp.asarray(a[held]) for a in (ids, w, y))
+        table, key = net.embedding[...], jax.random.key(seed)
+        best, best_epoch, kept = math.inf, 0, None
+        for epoch in range(1, self.max_epochs + 1):
+            key, sub = jax.random.split(key)
+            lr = self.learning_rate / (1 + self.lr_decay * np.array([epoch - 1, epoch], np.float32))
+            table, head, _, loss = sparse_epoch(table, head, sub, *data, jnp.int32(n), jnp.asarray(lr), jnp.float32(self.l2),
+                                                heldout, graphdef=graphdef, kind=kind, batch_size=size)
+            if not math.isfinite(float(loss)):
+                raise ConfigError(f"the held-out loss became {float(loss)} at epoch {epoch}", "lower learning_rate")
+            if float(loss) < best - 1e-4: best, best_epoch, kept = float(loss), epoch, (table, head)
+            elif epoch - best_epoch >= self.patience: break
+        nnx.update(net.head, kept[1])
         kernels, biases = get_weights(net.head)
-        self.networks_.append((np.asarray(net.embedding[...]), kernels, biases))
-        return hist.best_epoch
+        self.networks_.append((np.asarray(kept[0]), kernels, biases))
+        return best_epoch
 
     def fit(self, X, # documents: a list, array or Series of strings
             y, # their labels, two classes or more
@@ -320,10 +371,10 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         token_lists = self._tokens(texts)
         counts = hash_counts(token_lists, self.n_buckets)
         self.idf_ = fit_idf(counts, self.min_df)
-        X = pack(*pad_tokens(tfidf(counts, self.idf_, self.sublinear_tf), self.max_tokens))
+        ids, w = pad_tokens(tfidf(counts, self.idf_, self.sublinear_tf), self.max_tokens)
         train, valid = self._split(codes)
         self.networks_ = []
-        self.best_epochs_ = [self._train(X, codes, train, valid, self.random_state + i) for i in range(self.n_models)]
+        self.best_epochs_ = [self._train(ids, w, codes, train, valid, self.random_state + i) for i in range(self.n_models)]
         self.vocabulary_ = self._vocabulary(token_lists)
         return self
 
@@ -335,7 +386,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def decision_function(self, X) -> np.ndarray:
         "Logits: (documents,) for two classes (positive: `classes_[1]`), (documents, classes) for more."
         ids, w = self._padded(self._tokens(_texts(X)))
-        out = np.concatenate([self._logits(ids[i:i + 2048], w[i:i + 2048]) for i in range(0, len(ids), 2048)]
+        out = np.concatenate([self._logits(ids[i:i + 256], w[i:i + 256]) for i in range(0, len(ids), 256)]
                              or [np.zeros((0, self.networks_[0][1][-1].shape[1]), np.float32)])
         return out[:, 0] if len(self.classes_) == 2 else out
 

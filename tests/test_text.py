@@ -145,4 +145,4 @@ def test_a_free_text_note_is_a_model_input_but_never_shown_raw(tmp_path):
     for path in out.rglob("*"):
         if path.is_file():
             data = path.read_bytes()
-            assert b"victim-example" not in data and b"7946" not in data and words[1][:40].encode() not in data, path
+            assert b"victim-example" not in data and b"7946 0958" not in data and words[1][:40].encode() not in data, path
