@@ -23,6 +23,15 @@ def _rewrite(folder, name, data:bytes):
     (folder / "checksums.json").write_text(json.dumps(sums))
 
 
+def _rewrite_arrays(folder, arrays:dict, name:str="weights.npz"):
+    "Rewrite a bundle's arrays file as np.savez writes it, with its checksum recomputed."
+    import io
+    import numpy as np
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    _rewrite(folder, name, buffer.getvalue())
+
+
 def _cli(*args, cwd=ROOT):
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=1200)
 

@@ -1,7 +1,6 @@
 """Demand forecasts end to end: the demo reports, the forecast bundle through score and serve, covariates, hostile input."""
 import json
 import re
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -11,7 +10,7 @@ from lepton_nb.bundle import forecast_frame, load_bundle, save_forecast_bundle
 from lepton_nb.core import BundleError, DataError
 from lepton_nb.datasets import load_bikeshare, load_visnights
 
-from conftest import _Page, _cli, _rewrite
+from conftest import _Page, _cli, _rewrite, _rewrite_arrays
 
 # Backtest figures pinned on both sides (seed 0, `make demo`): a drop is a regression, a jump is a leak.
 BANDS = {"demo-demand": {"test_mase": (0.50, 0.62), "baseline_test_mase": (0.626, 0.628)},
@@ -122,11 +121,7 @@ def test_a_rewritten_forecast_bundle_is_refused(small_forecaster, tmp_path, chan
     if change == "kind": meta["kind"] = "binary"
     if change == "fill": meta["fill"] = "__import__('os')"
     if change == "nan-weights": weights[first] = np.full_like(weights[first], np.nan)
-    if change in ("kernel-shape", "nan-weights"):
-        import io
-        buffer = io.BytesIO()
-        np.savez(buffer, **weights)
-        _rewrite(folder, "weights.npz", buffer.getvalue())
+    if change in ("kernel-shape", "nan-weights"): _rewrite_arrays(folder, weights)
     else: _rewrite(folder, "bundle.json", json.dumps(meta).encode())
     with pytest.raises(BundleError, match="cannot be rebuilt|cannot score"):
         load_bundle(folder)

@@ -1,5 +1,4 @@
 """Feedback triage end to end: the demo report, the text bundle through score and serve, hostile messages and files."""
-import io
 import json
 import re
 
@@ -11,7 +10,7 @@ from lepton_nb.bundle import load_bundle, save_text_bundle
 from lepton_nb.core import BundleError
 from lepton_nb.datasets import load_food_reviews
 
-from conftest import _Page, _cli, _rewrite
+from conftest import _Page, _cli, _rewrite, _rewrite_arrays
 
 
 def _text(folder) -> str:
@@ -97,10 +96,7 @@ def test_a_rewritten_text_bundle_is_refused(tmp_path, change):
     if change == "text": meta["text"] = {"$gt": ""}
     if change == "coef-shape":
         arrays = dict(np.load(folder / "weights.npz"))
-        arrays["coef"] = arrays["coef"][:, :-1]
-        buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
-        _rewrite(folder, "weights.npz", buffer.getvalue())
+        _rewrite_arrays(folder, {**arrays, "coef": arrays["coef"][:, :-1]})
     else: _rewrite(folder, "bundle.json", json.dumps(meta).encode())
     with pytest.raises(BundleError, match="cannot be rebuilt"):
         load_bundle(folder)
