@@ -13,7 +13,8 @@ import matplotlib.pyplot as plt
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import ConfigError, DataError
-from .forecast import (_service_level, ahead_frame, backtest, backtest_metrics,
+from sklearn.base import clone
+from .forecast import (_histories, _service_level, ahead_frame, backtest, backtest_metrics,
                                 client_forecast, forecast_grid, future_inputs, inventory_policy, last_value,
                                 local_forecaster, moving_average, prepare_series, season_length, seasonal_naive,
                                 seasonal_scale, simulate_inventory, split_future)
@@ -137,9 +138,7 @@ class ForecastCase:
 
 def window_mase(results:pd.DataFrame, panel:pd.DataFrame, season:int) -> pd.Series:
     "Each backtest window's MASE: the mean over series of its MAE over the series' seasonal scale before the windows."
-    first = results.groupby("series", sort=False)["time"].min()
-    before = panel[panel["time"] < panel["series"].map(first)]
-    scale = before.groupby("series", sort=False)["y"].agg(lambda y: seasonal_scale(y.to_numpy(float), season))
+    scale = pd.Series({name: seasonal_scale(y, season) for name, y in _histories(results, panel).items()})
     error = (results["actual"] - results["forecast"]).abs().groupby([results["series"], results["window"]]).mean()
     ratio = error / scale.reindex(error.index.get_level_values(0)).replace(0.0, np.nan).to_numpy()
     return ratio.groupby(level="window").mean()
@@ -189,10 +188,10 @@ def run_forecast_case(frame:pd.DataFrame, # the client's table: one row per seri
     horizon, windows = params.horizon or season, params.backtest_windows
     future = future_inputs(panel, future_rows, list(covariates), horizon, report.freq)
     stages["prepare"], t = clock.perf_counter() - t, clock.perf_counter()
-    results = {name: backtest(panel, f, horizon, windows, season)
-               for name, f in _forecasters(params, horizon, season, seed).items()}
+    forecasters = _forecasters(params, horizon, season, seed)
+    results = {name: backtest(panel, f, horizon, windows, season) for name, f in forecasters.items()}
     stages["backtest"], t = clock.perf_counter() - t, clock.perf_counter()
-    model = _forecasters(params, horizon, season, seed)[MODEL].fit(panel)
+    model = clone(forecasters[MODEL]).fit(panel)
     forecast = model.predict(panel, future=future) if future is not None else model.predict(panel)
     ahead = ahead_frame(forecast_grid(panel, horizon, report.freq), forecast)
     stages["fit_final"], t = clock.perf_counter() - t, clock.perf_counter()
