@@ -57,7 +57,8 @@ export: $(STAMP)
 
 # Benchmarks are not tests: they compare lepton_nb with its peers and print ratios.
 # torch==2.13.0 is the CPU build (other versions may download gigabytes of CUDA libraries). statsforecast
-# gets its own environment: it needs pandas < 3, lepton_nb runs on pandas 3.
+# gets its own environment: it needs pandas < 3, lepton_nb runs on pandas 3; so do scikit-surprise and implicit (the
+# recommender peers), to keep their pins out of lepton_nb's.
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python benchmarks/mlp.py
@@ -69,7 +70,10 @@ bench: $(STAMP)
 		.venv-statsforecast/bin/python -m pip install --quiet statsforecast pyarrow; }
 	$(BIN)/python benchmarks/forecast.py
 	$(BIN)/python benchmarks/text.py
+	@test -x .venv-recsys/bin/python || { $(PYTHON) -m venv .venv-recsys && \
+		.venv-recsys/bin/python -m pip install --quiet scikit-surprise==1.1.5 implicit==0.7.3; }
+	$(BIN)/python benchmarks/recsys.py
 
 clean:
-	rm -rf $(VENV) .venv-statsforecast build dist *.egg-info reports/_build _docs _proc .pytest_cache
+	rm -rf $(VENV) .venv-statsforecast .venv-recsys build dist *.egg-info reports/_build _docs _proc .pytest_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

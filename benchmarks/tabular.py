@@ -68,9 +68,9 @@ regression
 multi-class
 - modeldata hpc_data: `class` (VF, F, M, L), 4,331 rows.
 """
-import argparse, inspect, json, os, platform, sys, time, traceback, warnings
+import argparse, inspect, json, os, sys, time, traceback, warnings
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # as lepton_nb sets it, before scikit-learn loads OpenMP: the same for every peer
-from datetime import datetime, timezone
+from machine import machine as describe
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -419,15 +419,8 @@ def goal_lines(summary:dict) -> list:
 
 
 def machine() -> dict:
-    "What ran the benchmark."
-    import jax, sklearn
-    import lepton_nb
-    return dict(platform=platform.platform(), processor=platform.processor() or platform.machine(),
-                cpu_count=os.cpu_count(), python=platform.python_version(), jax=jax.__version__,
-                jax_backend=jax.default_backend(), sklearn=sklearn.__version__, numpy=np.__version__,
-                pandas=pd.__version__, lepton_nb=lepton_nb.__version__,
-                omp_num_threads=os.environ.get("OMP_NUM_THREADS"), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"),
-                date=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    "What ran the benchmark, with the OpenMP settings that change its timings."
+    return describe(omp_num_threads=os.environ.get("OMP_NUM_THREADS"), omp_wait_policy=os.environ.get("OMP_WAIT_POLICY"))
 
 
 def main():

@@ -17,11 +17,10 @@ AUC of "great" and the accuracy. Goals: TextClassifier AUC ≥ 0.885 and a warm 
 
 Results go to benchmarks/results/text.json (git-ignored; `--json PATH` elsewhere) with the machine's description.
 """
-import argparse, json, os, platform, statistics, time
-from datetime import datetime, timezone
+import argparse, json, statistics, time
 from pathlib import Path
-import numpy as np
 import pandas as pd
+from machine import machine
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 
@@ -54,15 +53,6 @@ def scores(model, X, y) -> dict:
     classes = list(model.classes_)
     p = model.predict_proba(X)[:, classes.index("great")]
     return {"auc": float(roc_auc_score(y == "great", p)), "accuracy": float(accuracy_score(y, model.predict(X)))}
-
-
-def machine() -> dict:
-    "What ran the benchmark."
-    import jax, sklearn, lepton_nb
-    return dict(platform=platform.platform(), processor=platform.processor() or platform.machine(),
-                cpu_count=os.cpu_count(), python=platform.python_version(), numpy=np.__version__, jax=jax.__version__,
-                scikit_learn=sklearn.__version__, lepton_nb=lepton_nb.__version__,
-                date=datetime.now(timezone.utc).isoformat(timespec="seconds"))
 
 
 def main():

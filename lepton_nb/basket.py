@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .mining import basket_matrix, mine_rules, rule_lift_on
-from .reporting import CaseReport, Words, _column_key
+from .reporting import CaseReport, Words, _column_key, shown_pii
 from .render import code, esc, short, table
 
 # %% auto #0
@@ -214,12 +214,9 @@ class BasketReport(CaseReport):
     @classmethod
     def client_profile(cls, cfg:LoadedConfig, data):
         "The profile, with the basket, item and time columns kept (they are what the analysis reads, not inputs)."
-        from lepton_nb.data import detect_pii, profile
+        from lepton_nb.data import profile
         keep = [*cfg.data.allow_columns, *(c for c in (cfg.transaction, cfg.item, cfg.time) if c)]
-        pii = detect_pii(data.frame, cfg.data.pii_columns)
-        if cfg.item in pii and cfg.item not in cfg.data.allow_columns:  # its values are the report: they would show
-            raise DataError(f"{cfg.path}: key 'item': column {cfg.item!r} holds personal data ({pii[cfg.item]})",
-                            "name a product column, or, if it holds none, allow it under data.allow_columns")
+        pii = shown_pii(cfg, data.frame, {"item": cfg.item})  # the items' names are the report
         return profile(data.frame, None, None, pii, keep, data.tables, task=cls.KIND)
 
     @classmethod

@@ -20,10 +20,10 @@ from .tabular import TreeInputs, check_tree_arrays
 from sklearn.base import RegressorMixin
 
 # %% auto #0
-__all__ = ['FORMAT_VERSION', 'FILES', 'WEIGHTS', 'TREES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'ESTIMATORS', 'TOO_FEW',
-           'MAX_HISTORY_ROWS', 'bundle_signature', 'save_bundle', 'save_forecast_bundle', 'save_text_bundle', 'Bundle',
-           'load_bundle', 'check_input', 'bin_counts', 'psi', 'drift_table', 'text_frame', 'score_frame', 'score',
-           'forecast_frame', 'score_file']
+__all__ = ['FORMAT_VERSION', 'FILES', 'WEIGHTS', 'TREES', 'LEGACY_FILE', 'KEY_ENV', 'KINDS', 'RECOMMENDERS', 'ESTIMATORS',
+           'TOO_FEW', 'MAX_HISTORY_ROWS', 'bundle_signature', 'save_bundle', 'save_forecast_bundle', 'save_text_bundle',
+           'save_recommendation_bundle', 'Bundle', 'load_bundle', 'check_input', 'bin_counts', 'psi', 'drift_table',
+           'text_frame', 'score_frame', 'score', 'forecast_frame', 'recommend_frame', 'score_file']
 
 # %% ../nbs/11_bundle.ipynb #bd783035
 FORMAT_VERSION = 2  # 1 held a pickled Preprocessor; 2 holds data only
@@ -78,7 +78,7 @@ def bundle_signature(checksums:bytes, # the bytes of checksums.json
     return hmac.new(key, checksums, hashlib.sha256).hexdigest()
 
 # %% ../nbs/11_bundle.ipynb #433cd2b6
-KINDS = ("binary", "multiclass", "regression", "segmentation", "forecast", "text")
+KINDS = ("binary", "multiclass", "regression", "segmentation", "forecast", "text", "recommendation")
 
 def _kind_meta(model, kind:str, cutoff:float, positive, classes, log_target:bool, interval_offsets) -> dict:
     "What scoring a bundle of `kind` needs: class names and cut-off, or the target's scaling, log scale and interval."
@@ -147,7 +147,7 @@ def save_bundle(model, folder, X_train:pd.DataFrame, *, kind:str="binary", cutof
     "Write `model` (a fitted estimator of lepton_nb.tabular) and what scoring its `kind` needs into `folder`."
     from lepton_nb.explain import baseline_inputs
     key, folder = _bundle_key(), Path(folder)
-    if kind in ("forecast", "text"):
+    if kind in ("forecast", "text", "recommendation"):
         raise BundleError(f"a {kind} bundle holds its own kind of model", f"use save_{kind}_bundle")
     scoring = _kind_meta(model, kind, cutoff, positive, classes, log_target, interval_offsets)
     folder.mkdir(parents=True, exist_ok=True)
@@ -207,6 +207,23 @@ def save_text_bundle(model, # a fitted TextClassifier (lepton_nb.text) or TfidfL
             "estimator": type(model).__name__, "model_state": state, "classes": [str(c) for c in model.classes_],
             "threshold": threshold, "text": text, "features": [text], "schema": {text: {"kind": "text"}},
             "metrics": metrics or {}, **(extra or {})}
+    (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
+    return _seal(folder, (WEIGHTS, "bundle.json"), key)
+
+def save_recommendation_bundle(model, # a fitted recommender of lepton_nb.recsys
+                               folder, *, user:str, item:str, rating:str|None=None, # the client's columns
+                               metrics:dict|None=None, extra:dict|None=None) -> Path:
+    "Write a recommender (its ids, histories and arrays) into `folder`: it lists items for a user id or for new events."
+    key, folder = _bundle_key(), Path(folder)
+    state, arrays = model.state()
+    folder.mkdir(parents=True, exist_ok=True)
+    np.savez(folder / WEIGHTS, **arrays)
+    columns = {"user": user, "item": item, "rating": rating}
+    kinds = {user: "category", item: "category", **({rating: "number"} if rating else {})}
+    meta = {"format_version": FORMAT_VERSION, "lepton_nb": lepton_nb.__version__,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"), "kind": "recommendation",
+            "estimator": type(model).__name__, "model_state": state, "columns": columns, "features": list(kinds),
+            "schema": {c: {"kind": k} for c, k in kinds.items()}, "metrics": metrics or {}, **(extra or {})}
     (folder / "bundle.json").write_text(json.dumps(meta, indent=2, default=str))
     return _seal(folder, (WEIGHTS, "bundle.json"), key)
 
@@ -279,11 +296,13 @@ def _verified_files(folder:Path) -> dict[str, bytes]:
     return blobs
 
 # %% ../nbs/11_bundle.ipynb #95bdd429
+RECOMMENDERS = ("PopularityRecommender", "EASE", "ImplicitALS", "MatrixFactorization", "ContentRecommender",
+                "HybridRecommender")
 ESTIMATORS = {"LogisticRegression": "tabular", "MLPClassifier": "tabular", "LinearRegression": "tabular",
               "MLPRegressor": "tabular", "BoostedTreesClassifier": "tabular", "BoostedTreesRegressor": "tabular",
               "TabMClassifier": "tabm", "TabMRegressor": "tabm", "Segmenter": "cluster",
               "GlobalForecaster": "forecast_model", "TextClassifier": "text",
-              "TfidfLogistic": "feedback"}  # what a bundle may hold, and its module
+              "TfidfLogistic": "feedback", **dict.fromkeys(RECOMMENDERS, "recsys")}  # what a bundle may hold, and its module
 
 def _network_config(c:dict, params:dict) -> dict:
     "A TabM's shape from bundle.json, checked to be plain numbers in sane ranges (a rewritten file cannot exhaust memory)."
@@ -363,6 +382,24 @@ def _text_model(folder:Path, meta:dict, blobs:dict[str, bytes]):
                           "use a bundle written by this lepton_nb") from None
     return model
 
+def _recommender(folder:Path, meta:dict, blobs:dict[str, bytes]):
+    "A recommender from bundle.json's state and weights.npz, every part checked; a BundleError otherwise."
+    from lepton_nb import recsys
+    try:
+        if meta.get("kind") != "recommendation": raise ValueError(f"a recommender cannot score a {meta.get('kind')!r} bundle")
+        c = meta["columns"]
+        if not (isinstance(c, dict) and _names(c.get("user")) and _names(c.get("item"))
+                and _names(c.get("rating"), allow_none=True) and meta["features"] == [v for v in c.values() if v]):
+            raise ValueError("the columns in bundle.json are not what lepton_nb writes")
+        state = meta["model_state"]
+        if not isinstance(state, dict) or state.get("estimator") != meta["estimator"]:
+            raise ValueError("the model's state does not match its estimator")
+        model = getattr(recsys, meta["estimator"]).from_state(state, _npz(blobs[WEIGHTS]))
+    except Exception as e:  # a consistently rewritten file: whatever it breaks is a BundleError, never a traceback
+        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
+                          "use a bundle written by this lepton_nb") from None
+    return model
+
 def _is_fraction(value) -> bool:
     "Whether `value` is a real number from 0 to 1 (not a bool)."
     return isinstance(value, (int, float)) and not isinstance(value, bool) and 0 <= value <= 1
@@ -375,6 +412,7 @@ def _rebuild(folder:Path, meta:dict, blobs:dict[str, bytes]):
         raise BundleError(f"{folder}: unknown estimator {name!r}", "use a bundle written by lepton_nb")
     if name == "GlobalForecaster": return _forecaster(folder, meta, blobs)
     if name in ("TextClassifier", "TfidfLogistic"): return _text_model(folder, meta, blobs)
+    if name in RECOMMENDERS: return _recommender(folder, meta, blobs)
     if not all(f in blobs for f in FILES):
         raise BundleError(f"{folder}: a {name} bundle needs {', '.join(FILES)}", "copy the whole model/ folder")
     trees = name.startswith("BoostedTrees")
@@ -580,6 +618,8 @@ def score_frame(bundle:Bundle, df:pd.DataFrame, reasons:int=3, drift:bool=True) 
     if bundle.kind == "forecast":
         raise DataError("a forecast bundle reads a history, not rows to score", "use forecast_frame (or score)")
     if bundle.kind == "text": return text_frame(bundle, df, reasons), {}, {}
+    if bundle.kind == "recommendation":
+        raise DataError("a recommendation bundle lists items for users, it does not score rows", "use recommend_frame (or score)")
     X, issues = check_input(bundle.meta, df)
     X = X[bundle.features]
     Xt = bundle.model.preprocessor_.transform(X)  # once, for the scores and the reasons
@@ -594,6 +634,7 @@ def score(bundle:Bundle, df:pd.DataFrame, reasons:int=3) -> pd.DataFrame:
     """The kind's scores (probability, decision; class probabilities, prediction; value, interval) and top reasons per row;
     for a forecast bundle, the next horizon of each series in `df` (`forecast_frame`)."""
     if bundle.kind == "forecast": return forecast_frame(bundle, df)
+    if bundle.kind == "recommendation": return recommend_frame(bundle, df)
     return score_frame(bundle, df, reasons)[0]
 
 # %% ../nbs/11_bundle.ipynb #4dd94588
@@ -617,6 +658,56 @@ def forecast_frame(bundle:Bundle, df:pd.DataFrame) -> pd.DataFrame:
     forecast = model.predict(panel, future=future) if future is not None else model.predict(panel)
     ahead = ahead_frame(forecast_grid(panel, model.horizon, meta["freq"]), forecast)
     return client_forecast(ahead, c["time"], c["target"], c["series"])
+
+# %% ../nbs/11_bundle.ipynb #0a49cda2
+def _as_ids(values:pd.Series, known:pd.Index) -> pd.Series:
+    "Ids as the model stores them: whole numbers where its ids are integers (so '12' from JSON finds 12), else text."
+    out = values.astype(object)
+    if pd.api.types.is_integer_dtype(known.dtype):
+        num = pd.to_numeric(values, errors="coerce")
+        whole = num.notna() & np.isfinite(num) & (num == np.round(num)) & (num.abs() < 2**63)
+        out[whole] = num[whole].astype(np.int64).astype(object)
+    else: out[values.notna()] = values[values.notna()].astype(str)
+    return out
+
+def _event_values(df:pd.DataFrame, rows:pd.Series, rating:str|None, model) -> pd.Series|None:
+    """The ratings of the events in `rows`, when the input has the rating column; an event without one counts as liked
+    (or as the mean rating, for a model of ratings). A DataError for values that are not numbers."""
+    if not rating or rating not in df.columns: return None
+    raw = df.loc[rows, rating]
+    values = pd.to_numeric(raw, errors="coerce")
+    bad = (values.isna() & raw.notna()) | (values.notna() & ~np.isfinite(values.fillna(0)))
+    if bad.any():
+        raise DataError(f"column {rating!r}: {int(bad.sum())} rating(s) of new events are not numbers "
+                        f"(row {int(np.flatnonzero(rows.to_numpy())[np.argmax(bad.to_numpy())]) + 1})",
+                        "give a number for an event's rating, or leave it empty")
+    unrated = model.like_ if model.like_ is not None else getattr(model, "global_mean_", 1.0)
+    return values.fillna(unrated)
+
+def recommend_frame(bundle:Bundle, df:pd.DataFrame, k:int=10) -> pd.DataFrame:
+    "The `k` best items for each user in `df` (after counting the new events it carries), and for anonymous events."
+    if bundle.kind != "recommendation": raise DataError(f"a {bundle.kind} bundle does not recommend", "use score")
+    c, model = bundle.meta["columns"], bundle.model
+    user, item, rating = c["user"], c["item"], c["rating"]
+    if user not in df.columns:
+        raise DataError(f"the input has no column {user!r} (the user)",
+                        f"give one row per user in a column {user!r}; new events add {item!r}" + (f" and {rating!r}" if rating else ""))
+    if not isinstance(k, int) or not 1 <= k <= 1000: raise DataError(f"k={k!r}: lists have 1 to 1,000 items")
+    users = _as_ids(df[user], model.user_index_)
+    items = _as_ids(df[item], model.item_index_) if item in df.columns else pd.Series(None, index=df.index, dtype=object)
+    named, anonymous = users.notna(), users.isna() & items.notna()
+    parts = []
+    if named.any():
+        rows = named & items.notna()
+        events = pd.DataFrame({"user": users[rows], "item": items[rows]})
+        values = _event_values(df, rows, rating, model)
+        if values is not None: events["value"] = values.to_numpy()
+        parts.append(model.recommend(pd.unique(users[named]), k, events=events))
+    if anonymous.any():
+        values = _event_values(df, anonymous, rating, model)
+        parts.append(model.recommend_items(items[anonymous], k, None if values is None else values.to_numpy()))
+    if not parts: raise DataError("no row names a user or an item", f"fill the column {user!r} (or {item!r} for an anonymous visitor)")
+    return pd.concat(parts, ignore_index=True).rename(columns={"user": user, "item": item})
 
 # %% ../nbs/11_bundle.ipynb #0a8a1e15
 def _chunks(path:Path, chunksize:int):
@@ -656,6 +747,20 @@ def _forecast_file(bundle:Bundle, src:Path, dst:Path|None) -> dict:
     series = bundle.meta["columns"]["series"]
     return {"rows": rows, "output": str(dst), "forecasts": len(out), "series": int(out[series].nunique()) if series else 1}
 
+def _recommend_file(bundle:Bundle, src:Path, dst:Path|None) -> dict:
+    "Lists for the users (and new events) in `src`; written to `dst` (default INPUT.recommended)."
+    parts, rows = [], 0
+    for chunk in _chunks(src, 500_000):
+        rows += len(chunk)
+        if rows > MAX_HISTORY_ROWS: raise DataError(f"{src}: more than {MAX_HISTORY_ROWS:,} rows", "split the file")
+        parts.append(chunk)
+    if not rows: raise DataError(f"{src}: no rows", "give a header and one row per user (or per new event)")
+    out = recommend_frame(bundle, pd.concat(parts, ignore_index=True))
+    dst = dst or src.with_name(f"{src.stem}.recommended{src.suffix}")
+    _write_frame(out, dst)
+    first = out.drop_duplicates(bundle.meta["columns"]["user"])
+    return {"rows": rows, "output": str(dst), "users": len(first), "popular": int((first["source"] == "popular").sum())}
+
 def score_file(bundle:Bundle, input_path, output_path=None, chunksize:int=50_000, reasons:int=3,
                verbose:bool|None=None) -> dict:
     """Score a CSV or Parquet file in chunks into the same format; write a drift summary beside it; return a summary.
@@ -664,6 +769,7 @@ def score_file(bundle:Bundle, input_path, output_path=None, chunksize:int=50_000
     src = Path(input_path)
     if not src.is_file(): raise DataError(f"{src}: file not found")
     if bundle.kind == "forecast": return _forecast_file(bundle, src, Path(output_path) if output_path else None)
+    if bundle.kind == "recommendation": return _recommend_file(bundle, src, Path(output_path) if output_path else None)
     dst = Path(output_path) if output_path else src.with_name(f"{src.stem}.scored{src.suffix}")
     tmp = dst.with_name(f".{dst.name}.partial")
     totals, counts, rows, writer = {}, {}, 0, None

@@ -76,6 +76,10 @@ def _score(args) -> int:
         print(f"read {s['rows']:,} rows of history -> {s['output']}: the next {bundle.model.horizon} periods of "
               f"{s['series']:,} series (P10, P50, P90)")
         return 0
+    if bundle.kind == "recommendation":
+        print(f"read {s['rows']:,} rows -> {s['output']}: lists for {s['users']:,} users "
+              f"({s['popular']:,} of them the most popular items: the model knows nothing of them)")
+        return 0
     print(f"scored {s['rows']:,} rows -> {s['output']}\ndrift summary -> {s['drift']}")
     for col, counts in s["issues"].items():
         print("  " + col + ": " + ", ".join(f"{v:,} {k.replace('_', ' ')}" for k, v in counts.items() if v))
@@ -118,9 +122,11 @@ def parser() -> argparse.ArgumentParser:
     dd = sub.add_parser("demo-data", help="write the demo bank's multi-source files (derived from public data)")
     dd.add_argument("folder", nargs="?", default="reports/customers/demo-bank-data", help="where to write them")
     sc = sub.add_parser("score", help="score a CSV or Parquet file with a model bundle (a report's model/ folder); "
-                                               "a forecast bundle reads it as a history and forecasts the next periods")
+                                               "a forecast bundle reads it as a history and forecasts the next periods; "
+                                               "a recommendation bundle reads users (and new events) and lists items")
     sc.add_argument("model_dir"); sc.add_argument("input", help="a .csv, .tsv or .parquet file")
-    sc.add_argument("-o", "--output", default=None, help="output file (default: INPUT.scored, or INPUT.forecast, with the same format)")
+    sc.add_argument("-o", "--output", default=None, help="output file (default: INPUT.scored, INPUT.forecast or INPUT.recommended, "
+                    "with the same format)")
     sc.add_argument("--chunksize", type=int, default=50_000, help="rows read and scored at a time (default 50,000)")
     sc.add_argument("--reasons", type=int, default=3, choices=range(0, 11), metavar="N",
                     help="top reasons per row, 0 to 10 (default 3; 0 skips them, the fastest for boosted trees)")

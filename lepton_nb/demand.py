@@ -19,7 +19,7 @@ from .forecast import (_histories, _service_level, ahead_frame, backtest, backte
                                 local_forecaster, moving_average, prepare_series, season_length, seasonal_naive,
                                 seasonal_scale, simulate_inventory, split_future)
 from .forecast_model import GlobalForecaster
-from .reporting import CaseReport, Words, _column_key
+from .reporting import CaseReport, Words, _column_key, shown_pii
 from .render import code, short, table
 
 # %% auto #0
@@ -345,13 +345,9 @@ class ForecastReport(CaseReport):
     @classmethod
     def client_profile(cls, cfg:LoadedConfig, data):
         "The profile with the time, target, series and covariates kept; a covariate that mirrors the target is refused."
-        from lepton_nb.data import detect_pii, leakage, profile
+        from lepton_nb.data import leakage, profile
         keep = [*cfg.data.allow_columns, *(c for c in (cfg.time, cfg.series) if c), *cfg.covariates]
-        pii = detect_pii(data.frame, cfg.data.pii_columns)
-        if cfg.series in pii and cfg.series not in cfg.data.allow_columns:  # series names show in every table
-            raise DataError(f"{cfg.path}: key 'series': column {cfg.series!r} holds personal data ({pii[cfg.series]})",
-                            "name a store, product or region column, or, if it holds none, allow it under "
-                            "data.allow_columns")
+        pii = shown_pii(cfg, data.frame, {"series": cfg.series}, "a store, product or region")  # in every table
         known = data.frame[data.frame[cfg.target].notna()]
         y = pd.to_numeric(known[cfg.target], errors="coerce").to_numpy(float)
         for i, column in enumerate(cfg.covariates, 1):

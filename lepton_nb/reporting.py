@@ -22,7 +22,8 @@ from .uncertainty import beats
 
 # %% auto #0
 __all__ = ['REFERENCE', 'MODEL_NAMES', 'Probability', 'ColumnName', 'Word', 'ReportSections', 'candidate_models', 'fitted_trees',
-           'compare_candidates', 'Case', 'headline_metrics', 'target_column', 'Words', 'ModelParams', 'CaseReport']
+           'compare_candidates', 'Case', 'headline_metrics', 'target_column', 'Words', 'ModelParams', 'shown_pii',
+           'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
 class ReportSections:
@@ -382,6 +383,16 @@ def _column_key(cfg:LoadedConfig, frame:pd.DataFrame, key:str, column:str) -> No
     if column not in frame:
         raise DataError(f"{cfg.path}: key '{key}': column {column!r} is not in the data",
                         f"use one of: {', '.join(map(str, frame.columns))[:600]}")
+
+def shown_pii(cfg:LoadedConfig, frame:pd.DataFrame, shown:dict, what:str="a product") -> dict:
+    """The personal data of the table (`detect_pii`); a DataError naming the key when a column whose values the report
+    shows (`shown`: key → column) holds some and the config does not allow it."""
+    pii = detect_pii(frame, cfg.data.pii_columns)
+    for key, column in shown.items():
+        if column and column in pii and column not in cfg.data.allow_columns:
+            raise DataError(f"{cfg.path}: key '{key}': column {column!r} holds personal data ({pii[column]})",
+                            f"name {what} column, or, if it holds none, allow it under data.allow_columns")
+    return pii
 
 class CaseReport(ReportSections):
     "A client report of one kind: the config, the data, their profile, the fitted case and stage timings."

@@ -11,7 +11,7 @@ import pandas as pd
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 import lepton_nb
-from .bundle import Bundle, forecast_frame, load_bundle, score_frame
+from .bundle import Bundle, forecast_frame, load_bundle, recommend_frame, score_frame
 from .core import ConfigError, DataError
 
 # %% auto #0
@@ -108,6 +108,27 @@ def _forecasts(bundle:Bundle, history:pd.DataFrame) -> dict:
     rows = [{k: _json_value(v) for k, v in r.items()} for r in ahead.to_dict(orient="records")]
     return {"results": rows, "issues": {}}
 
+def _recommendations(bundle:Bundle, records:list[dict]) -> dict:
+    """Lists for the posted records — a user each ({user: id}), or new events ({user, item[, rating]}; a null user is an
+    anonymous visitor) — one JSON object per user with its items and where the list came from; a 422 for bad input."""
+    c = bundle.meta["columns"]
+    fields = [f for f in (c["user"], c["item"], c["rating"]) if f]
+    for i, r in enumerate(records):
+        if c["user"] not in r and c["item"] not in r:
+            raise HTTPException(422, f"record {i}: give {c['user']!r} (a user id) or {c['item']!r} (an item they touched)")
+        for f in fields:
+            why = _bad_value(f, r.get(f), "number" if f == c["rating"] else "id")
+            if why: raise HTTPException(422, f"record {i}: {why}")
+    frame = pd.DataFrame([{f: r.get(f) for f in fields} for r in records], columns=fields, dtype=object)
+    try: lists = recommend_frame(bundle, frame)
+    except DataError as e: raise HTTPException(422, str(e)) from None
+    results = []
+    for who, rows in lists.groupby(c["user"], sort=False, dropna=False):
+        items = [{"item": _json_value(i), "score": _json_value(s), "rank": int(k)}
+                 for i, s, k in zip(rows[c["item"]], rows["score"], rows["rank"])]
+        results.append({"user": None if pd.isna(who) else _json_value(who), "source": rows["source"].iloc[0], "items": items})
+    return {"results": results, "issues": {}}
+
 # %% ../nbs/12_serve.ipynb #392da5aa
 MAX_BODY_BYTES = 10_000_000  # 10 MB: some 20,000 records of a few dozen fields
 
@@ -132,6 +153,8 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
                   else {"classes": bundle.classes, "threshold": meta["threshold"]} if bundle.kind == "text"
                   else {"horizon": bundle.model.horizon, "freq": meta["freq"], **meta["columns"],
                         "covariates": meta["covariates"]} if bundle.kind == "forecast"
+                  else {**meta["columns"], "users": len(bundle.model.user_index_), "items": len(bundle.model.item_index_)}
+                  if bundle.kind == "recommendation"
                   else {"log_target": meta["log_target"], "interval_offsets": meta["interval_offsets"]})
         return {"kind": bundle.kind, "features": bundle.features, "columns": cols, **answer,
                 "max_batch": max_batch, "max_body_bytes": max_body_bytes}
@@ -141,6 +164,7 @@ def make_app(bundle:Bundle, max_batch:int=1000, max_body_bytes:int=MAX_BODY_BYTE
         if len(req.records) > max_batch:
             raise HTTPException(413, f"{len(req.records)} records is more than the maximum batch of {max_batch}; "
                                      "split the request")
+        if bundle.kind == "recommendation": return _recommendations(bundle, req.records)
         _check_records(req.records, bundle.features, meta["schema"])
         frame = pd.DataFrame([{c: r[c] for c in bundle.features} for r in req.records])
         if bundle.kind == "forecast": return _forecasts(bundle, frame)

@@ -10,6 +10,7 @@ import pandas as pd
 from .basket import BasketReport
 from .demand import ForecastReport
 from .feedback import TextReport
+from .retail import RecommendationReport
 from .binary import BinaryReport
 from .multiclass import MulticlassReport
 from .regression import RegressionReport
@@ -24,7 +25,8 @@ __all__ = ['KINDS', 'SOLUTIONS', 'template_kind', 'report_class', 'load_config',
 
 # %% ../nbs/19_solutions.ipynb #98c28782
 KINDS: dict[str, type[CaseReport]] = {r.KIND: r for r in (BinaryReport, MulticlassReport, RegressionReport,
-                                                       SegmentationReport, BasketReport, ForecastReport, TextReport)}
+                                                       SegmentationReport, BasketReport, ForecastReport, TextReport,
+                                                       RecommendationReport)}
 SOLUTIONS: dict[str, type[CaseReport]] = {name: r for r in KINDS.values() for name in r.SOLUTIONS}
 
 # %% ../nbs/19_solutions.ipynb #697d5e8e

@@ -123,15 +123,15 @@ def test_index_lists_every_client_in_a_table_per_kind(demo):
     page = (demo / "index.html").read_text()
     for customer in BANDS:
         assert f'href="{customer}/report.html"' in page
-    assert "10 of 10 reports succeeded" in page
+    assert "11 of 11 reports succeeded" in page
     for kind, metric in (("binary", "auc"), ("multiclass", "macro auc"), ("regression", "r2"),
                          ("segmentation", "silhouette"), ("basket", "holdout lift median"), ("forecast", "mase"),
-                         ("text", "auc")):
+                         ("text", "auc"), ("recommendation", "precision at 10")):
         assert f"<h2>{kind} solutions</h2>" in page and f"<th>{metric}</th>" in page
-    assert page.count("<th>estimated by</th>") == 7 and "<td>5-fold cross-validation</td>" in page  # demo-pharma
+    assert page.count("<th>estimated by</th>") == 8 and "<td>5-fold cross-validation</td>" in page  # demo-pharma
     assert "<td>backtest of 3 windows</td>" in page and "<td>backtest of 2 windows</td>" in page  # the forecasts
     summary = json.loads((demo / "summary.json").read_text())
-    assert [s["status"] for s in summary] == ["ok"] * 10
+    assert [s["status"] for s in summary] == ["ok"] * 11
 
 
 def test_templates_are_committed_without_outputs():
@@ -412,7 +412,8 @@ def test_templates_and_a_report_from_an_empty_folder(tmp_path):
     assert listed.returncode == 0, listed.stderr
     for template, kind in (("credit_risk", "binary"), ("disease_risk", "binary"), ("churn_risk", "binary"),
                            ("triage", "multiclass"), ("value_estimate", "regression"),
-                           ("demand_forecast", "forecast"), ("feedback_triage", "text")):
+                           ("demand_forecast", "forecast"), ("feedback_triage", "text"),
+                           ("recommendation", "recommendation")):
         assert f"{template} ({kind})" in listed.stdout
     (tmp_path / "acme.yaml").write_text("customer: acme\nname: Acme\nsolution: credit_risk\n"
                                         "data: {dataset: modeldata/credit_data}\ntarget: Status\npositive: bad\n"
