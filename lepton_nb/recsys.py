@@ -296,68 +296,85 @@ class EASE(Recommender):
         return scores
 
 # %% ../nbs/31_recsys.ipynb #7eb8d450
-class _Blocks(NamedTuple):
-    "A CSR matrix's rows cut into equally shaped padded blocks (stacked on axis 0), so one compiled step scans them all."
-    starts: jax.Array  # (blocks,) first row of each block
-    n_valid: jax.Array  # (blocks,) real rows in each block
-    rows: jax.Array  # (blocks, nnz) the row within the block; padding points past the block (dropped by segment_sum)
-    cols: jax.Array  # (blocks, nnz) column of each entry; padding 0
-    vals: jax.Array  # (blocks, nnz) value of each entry; padding 0
-    n_rows: int  # rows per block (static)
+class _Group(NamedTuple):
+    "Consecutive rows with one padded length, cut into chunks of equal shape, so one compiled step scans them all."
+    starts: jax.Array  # (chunks,) first row of each chunk
+    n_valid: jax.Array  # (chunks,) real rows in each chunk; a last chunk runs on into rows it leaves unchanged
+    cols: jax.Array  # (chunks, rows, length) columns of each row's entries; padding: the first zero row past the factors
+    vals: jax.Array  # (chunks, rows, length) their values; padding 0
 
-def _blocks(m:sparse.csr_matrix, block_nnz:int=1 << 20, block_rows:int=1 << 15) -> _Blocks:
-    "Cut `m`'s rows into ranges of at most `block_rows` rows and `block_nnz` entries (a longer row gets its own block)."
-    indptr, n = m.indptr.astype(np.int64), m.shape[0]
-    cap = int(max(min(block_nnz, m.nnz), np.diff(indptr).max(initial=1)))
-    n_rows = max(1, min(block_rows, n))
-    bounds = [0]
-    while bounds[-1] < n:
-        s = bounds[-1]
-        e = min(s + n_rows, int(np.searchsorted(indptr, indptr[s] + cap, side="right")) - 1)
-        bounds.append(max(e, s + 1))
-    bounds = np.array(bounds)
-    rows, cols, vals = (np.full((len(bounds) - 1, cap), n_rows, np.int32), np.zeros((len(bounds) - 1, cap), np.int32),
-                        np.zeros((len(bounds) - 1, cap), np.float32))
-    for b, (s, e) in enumerate(zip(bounds[:-1], bounds[1:])):
-        lo, hi = indptr[s], indptr[e]
-        rows[b, :hi - lo] = np.repeat(np.arange(e - s, dtype=np.int32), np.diff(indptr[s:e + 1]))
-        cols[b, :hi - lo], vals[b, :hi - lo] = m.indices[lo:hi], m.data[lo:hi]
-    return _Blocks(jnp.asarray(bounds[:-1], jnp.int32), jnp.asarray(np.diff(bounds), jnp.int32), jnp.asarray(rows),
-                   jnp.asarray(cols), jnp.asarray(vals), n_rows)
+def _pow2(n:np.ndarray) -> np.ndarray:
+    "Each of `n` rounded up to a power of two (at least 1)."
+    return 1 << np.ceil(np.log2(np.maximum(n, 1))).astype(np.int64)
 
-def _cg_block(x, yg, rows, conf, a0, steps:int):
-    "Batched conjugate gradient for (A0 + Yᵀ(C_u − I)Y) x_u = YᵀC_u·1 over a block's users, warm-started at `x`."
-    seg = functools.partial(jax.ops.segment_sum, segment_ids=rows, num_segments=x.shape[0], indices_are_sorted=True)
+def _group(m:sparse.csr_matrix, a:int, b:int, length:int, block_nnz:int, block_rows:int) -> _Group:
+    "Rows `a:b` of `m` (each with at most `length` entries) as dense padded chunks of at most `block_nnz` slots."
+    indptr, n = m.indptr[a:b + 1].astype(np.int64), b - a
+    n_rows = int(min(block_rows, max(1, block_nnz // length), n))
+    chunks, counts = -(-n // n_rows), np.diff(indptr)
+    cols = np.full((chunks * n_rows, length), m.shape[1], np.int32)
+    vals = np.zeros((chunks * n_rows, length), np.float32)
+    row = np.repeat(np.arange(n, dtype=np.int32), counts)
+    slot = np.arange(indptr[-1] - indptr[0], dtype=np.int32) - np.repeat((indptr[:-1] - indptr[0]).astype(np.int32), counts)
+    cols[row, slot], vals[row, slot] = m.indices[indptr[0]:indptr[-1]], m.data[indptr[0]:indptr[-1]]
+    starts = a + n_rows * np.arange(chunks)
+    return _Group(jnp.asarray(starts, jnp.int32), jnp.asarray(np.minimum(n_rows, b - starts), jnp.int32),
+                  jnp.asarray(cols.reshape(chunks, n_rows, length)), jnp.asarray(vals.reshape(chunks, n_rows, length)))
+
+def _groups(m:sparse.csr_matrix, block_nnz:int=1 << 20, block_rows:int=1 << 15) -> tuple[list[_Group], int]:
+    """`m`'s rows, sorted by their number of entries, grouped by that number rounded up to a power of two, and the most
+    rows in a chunk: the factor matrices carry that many zero rows past their end (at least one, which padding reads)."""
+    length = _pow2(np.diff(m.indptr))
+    if np.any(np.diff(length) < 0): raise ValueError("rows must be sorted by their number of entries")
+    bounds = np.r_[0, np.flatnonzero(np.diff(length)) + 1, m.shape[0]]
+    groups = [_group(m, a, b, int(length[a]), block_nnz, block_rows) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    return groups, max((g.cols.shape[1] for g in groups), default=1)
+
+def _by_length(m:sparse.csr_matrix) -> np.ndarray:
+    "The order of `m`'s rows by their number of entries."
+    return np.argsort(np.diff(m.indptr), kind="stable")
+
+def _cg_block(x, yg, conf, a0, steps:int):
+    """Batched conjugate gradient for (A0 + Yᵀ(C_u − I)Y) x_u = YᵀC_u·1 over a chunk's rows, warm-started at `x`;
+    `yg` (rows, length, factors) holds the factors of each row's entries (zeros where padded)."""
     w = conf - 1.0
-    dots = lambda v: jnp.sum(yg * jnp.take(v, rows, axis=0, mode="clip"), axis=1)
-    r = seg((conf - w * dots(x))[:, None] * yg) - x @ a0
-    p, rs = r, jnp.sum(r * r, axis=1)
-    for _ in range(steps):
-        ap = p @ a0 + seg((w * dots(p))[:, None] * yg)
+    dots = lambda v: jnp.sum(yg * v[:, None, :], axis=2)
+    back = lambda z: jnp.sum(z[:, :, None] * yg, axis=1)
+    def step(_, state):
+        x, r, p, rs = state
+        ap = p @ a0 + back(w * dots(p))
         live = rs > 1e-20
-        step = jnp.where(live, rs / jnp.where(live, jnp.sum(p * ap, axis=1), 1.0), 0.0)
-        x, r = x + step[:, None] * p, r - step[:, None] * ap
+        size = jnp.where(live, rs / jnp.where(live, jnp.sum(p * ap, axis=1), 1.0), 0.0)
+        x, r = x + size[:, None] * p, r - size[:, None] * ap
         rs_new = jnp.sum(r * r, axis=1)
-        p = r + jnp.where(live, rs_new / jnp.where(live, rs, 1.0), 0.0)[:, None] * p
-        rs = rs_new
+        return x, r, r + jnp.where(live, rs_new / jnp.where(live, rs, 1.0), 0.0)[:, None] * p, rs_new
+    r = back(conf - w * dots(x)) - x @ a0
+    return jax.lax.fori_loop(0, steps, step, (x, r, r, jnp.sum(r * r, axis=1)))[0]
+
+def _chunk_step(y, a0, alpha, cg_steps:int, x, chunk):
+    "One chunk's rows of `x` solved against the fixed factors `y` (a `scan` step over a group's chunks)."
+    s, nv, c, v = chunk
+    old = jax.lax.dynamic_slice_in_dim(x, s, c.shape[0])
+    new = _cg_block(old, jnp.take(y, c, axis=0, mode="clip"), 1.0 + alpha * v, a0, cg_steps)
+    return jax.lax.dynamic_update_slice_in_dim(x, jnp.where((jnp.arange(c.shape[0]) < nv)[:, None], new, old), s, 0), None
+
+@functools.partial(jax.jit, static_argnames=("cg_steps",), donate_argnums=(0,))
+def _half_step(x, y, groups:list[_Group], l2, alpha, cg_steps:int):
+    "Every row of `x` solved against the fixed factors `y` (both padded with zero rows), group by group in one call."
+    a0 = y.T @ y + l2 * jnp.eye(y.shape[1], dtype=y.dtype)
+    for g in groups: x = jax.lax.scan(functools.partial(_chunk_step, y, a0, alpha, cg_steps), x, g)[0]
     return x
 
-@functools.partial(jax.jit, static_argnames=("n_rows", "cg_steps"), donate_argnums=(0,))
-def _half_step(x, y, starts, n_valid, rows, cols, vals, l2, alpha, n_rows:int, cg_steps:int):
-    "Every row of `x` (padded by `n_rows` rows) solved against the fixed factors `y`, block by block in one call."
-    a0 = y.T @ y + l2 * jnp.eye(y.shape[1], dtype=y.dtype)
-    def body(x, block):
-        s, nv, r, c, v = block
-        old = jax.lax.dynamic_slice_in_dim(x, s, n_rows)
-        new = _cg_block(old, jnp.take(y, c, axis=0), r, 1.0 + alpha * v, a0, cg_steps)
-        return jax.lax.dynamic_update_slice_in_dim(x, jnp.where((jnp.arange(n_rows) < nv)[:, None], new, old), s, 0), None
-    return jax.lax.scan(body, x, (starts, n_valid, rows, cols, vals))[0]
+def _pad(a:np.ndarray, n:int) -> jax.Array:
+    "`a` with `n` zero rows below, on the device."
+    return jnp.asarray(np.vstack([a, np.zeros((n, a.shape[1]), np.float32)]))
 
-def _solve_rows(x:np.ndarray, y:jax.Array, m:sparse.csr_matrix, l2:float, alpha:float, cg_steps:int) -> jax.Array:
+def _solve_rows(x:np.ndarray, y:np.ndarray, m:sparse.csr_matrix, l2:float, alpha:float, cg_steps:int) -> np.ndarray:
     "The ALS step for every row of `m` (users × items, or items × users) from the other side's factors `y`."
-    b = _blocks(m)
-    padded = jnp.asarray(np.vstack([x, np.zeros((b.n_rows, x.shape[1]), np.float32)]))
-    return _half_step(padded, y, *b[:5], jnp.float32(l2), jnp.float32(alpha), b.n_rows, cg_steps)[:m.shape[0]]
+    order = _by_length(m)
+    groups, pad = _groups(m[order])
+    out = _half_step(_pad(x[order], pad), _pad(y, 1), groups, jnp.float32(l2), jnp.float32(alpha), cg_steps)
+    return np.asarray(out)[np.argsort(order)]
 
 class ImplicitALS(Recommender):
     """Confidence-weighted ALS for implicit feedback (Hu, Koren & Volinsky 2008), solved by conjugate gradient in
@@ -370,15 +387,16 @@ class ImplicitALS(Recommender):
     def _learn(self, history:sparse.csr_matrix, **context) -> None:
         rng = np.random.default_rng(self.random_state)
         x = rng.random((history.shape[0], self.factors), np.float32) * 0.01
-        y = jnp.asarray(rng.random((history.shape[1], self.factors), np.float32) * 0.01)
-        users, items = _blocks(history), _blocks(history.T.tocsr())
-        pad = lambda a, b: jnp.vstack([a, jnp.zeros((b.n_rows, a.shape[1]), a.dtype)])
-        x, y = pad(jnp.asarray(x), users), pad(y, items)
+        y = rng.random((history.shape[1], self.factors), np.float32) * 0.01
+        by_user, by_item = _by_length(history), _by_length(history.T.tocsr())  # both sides sorted, so groups are runs
+        sorted_history = history[by_user][:, by_item].tocsr()
+        (users, user_pad), (items, item_pad) = _groups(sorted_history), _groups(sorted_history.T.tocsr())
+        x, y = _pad(x[by_user], user_pad), _pad(y[by_item], item_pad)
         l2, alpha = jnp.float32(self.l2), jnp.float32(self.alpha)
         for _ in range(self.iterations):
-            x = _half_step(x, y[:history.shape[1]], *users[:5], l2, alpha, users.n_rows, self.cg_steps)
-            y = _half_step(y, x[:history.shape[0]], *items[:5], l2, alpha, items.n_rows, self.cg_steps)
-        self.item_factors_ = np.asarray(y[:history.shape[1]])
+            x = _half_step(x, y, users, l2, alpha, self.cg_steps)
+            y = _half_step(y, x, items, l2, alpha, self.cg_steps)
+        self.item_factors_ = np.asarray(y)[np.argsort(by_item)]
 
     def _own_state(self) -> tuple[dict, dict]: return {}, {"item_factors": self.item_factors_}
     def _restore(self, state:dict, arrays:dict) -> None:
@@ -387,8 +405,8 @@ class ImplicitALS(Recommender):
     def user_factors(self, history:sparse.csr_matrix) -> np.ndarray:
         "Each history row's factors, the item factors fixed: the ALS user step (fold-in), no retraining."
         start = np.zeros((history.shape[0], self.factors), np.float32)
-        return np.asarray(_solve_rows(start, jnp.asarray(self.item_factors_), history.astype(np.float32).tocsr(),
-                                      self.l2, self.alpha, self.fold_in_steps))
+        return _solve_rows(start, self.item_factors_, history.astype(np.float32).tocsr(), self.l2, self.alpha,
+                           self.fold_in_steps)
 
     def score_history(self, history:sparse.csr_matrix) -> np.ndarray:
         return self.user_factors(history) @ self.item_factors_.T

@@ -4,11 +4,12 @@
 
 # %% ../nbs/29_text.ipynb #a0e911a4
 from __future__ import annotations
-import collections, functools, itertools, math, numbers, re, warnings
+import collections, functools, itertools, math, numbers, re
 import numpy as np
 import pandas as pd
 import jax
 import jax.numpy as jnp
+import optax
 from flax import nnx
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -20,8 +21,8 @@ from .data import _NOT_PHONE, _PHONE, _PII_INSIDE
 from .train import MLP, device_permutation, get_weights, kernel_penalty, padded_rows, row_loss
 
 # %% auto #0
-__all__ = ['mask_personal', 'word_ngrams', 'char_ngrams', 'tokenize', 'hash_counts', 'bucket_of', 'fit_idf', 'tfidf',
-           'pad_tokens', 'pack', 'BagOfTokens', 'sparse_epoch', 'TextClassifier']
+__all__ = ['mask_personal', 'negated', 'word_ngrams', 'char_ngrams', 'tokenize', 'hash_counts', 'bucket_of', 'fit_idf', 'tfidf',
+           'pad_tokens', 'pack', 'BagOfTokens', 'sparse_epoch', 'lbfgs_linear', 'TextClassifier']
 
 # %% ../nbs/29_text.ipynb #fb4dfa74
 _DIGITS = re.compile(r"\d{2}")
@@ -48,6 +49,23 @@ def mask_personal(text:str) -> str:
 
 # %% ../nbs/29_text.ipynb #cee78273
 _WORD = re.compile(r"\[(?:email|phone)\]|\w+")
+_WORD_PUNCT = re.compile(r"\[(?:email|phone)\]|\w+|!+|\?+")  # also runs of '!' and of '?': they carry sentiment
+_CLAUSE = re.compile(r"\[(?:email|phone)\]|\w+|[.,:;!?]+")  # words and the punctuation that ends a negation's scope
+_NEGATORS = frozenset("not no never nothing nor cannot t dont didnt doesnt isnt wasnt wont cant".split())  # t: don't
+
+def negated(text:str, # lower-cased (and masked) text
+            window:int, # words marked after each negator
+           ) -> list:
+    "'¬word' for the `window` words after each negator ('not', 'never', 'don't', ...), within the clause, and their bigrams."
+    out, run, left = [], [], 0
+    for piece in _CLAUSE.findall(text) + ["."]:
+        if piece[0] in ".,:;!?" or (piece in _NEGATORS and run):
+            out += word_ngrams(run, 2) if run else []; run = []
+            if piece[0] in ".,:;!?": left = 0; continue
+        if left: run.append("¬" + piece); left -= 1
+        if piece in _NEGATORS: left = window
+        elif not left and run: out += word_ngrams(run, 2); run = []
+    return out
 
 def word_ngrams(words:list, n:int) -> list:
     "The words followed by their 2- to `n`-grams, each joined by spaces."
@@ -67,10 +85,14 @@ def tokenize(text:str, # one document
              ngrams:int=2, # longest word n-gram (1: words only)
              chars:tuple|None=None, # (shortest, longest) character n-gram, e.g. (3, 5); None: none
              mask:bool=True, # replace e-mail addresses and phone numbers first
+             punct:bool=False, # runs of '!' and of '?' as words too
+             negation:int=0, # also '¬word' for this many words after a negator ('not', 'never', ...); 0: none
             ) -> list:
     "Lower-cased words, their n-grams up to `ngrams`, and optionally character n-grams."
-    words = _WORD.findall((mask_personal(text) if mask else text).lower())
-    return word_ngrams(words, ngrams) + (char_ngrams(words, chars) if chars else [])
+    text = (mask_personal(text) if mask else text).lower()
+    words = (_WORD_PUNCT if punct else _WORD).findall(text)
+    return (word_ngrams(words, ngrams) + (negated(text, negation) if negation else [])
+            + (char_ngrams(words, chars) if chars else []))
 
 # %% ../nbs/29_text.ipynb #b95cffe5
 def hash_counts(token_lists:list, # one list of tokens per document
@@ -174,6 +196,32 @@ def sparse_epoch(table, # (n_buckets, dim) embeddings
     out = nnx.merge(graphdef, head)(jnp.einsum("nt,ntd->nd", vw, table[vi]))
     return table, head, jnp.sum(losses) / n, jnp.mean(row_loss(kind, out, vy))
 
+@functools.partial(jax.jit, static_argnames=("kind", "steps", "tol"))
+def lbfgs_linear(table, # (buckets used, outputs) the starting weights, e.g. zeros; rows past those used stay 0
+                 bias, # (outputs,)
+                 ids, # (rows, width) token ids into `table` (the inverse of `np.unique` over the used buckets)
+                 w, y, real, # token weights, targets, 1 for real rows (0 for padding)
+                 l2, # L2 penalty: the objective is mean loss + l2 × ½‖table‖² / rows (scikit-learn's C is 1 / l2)
+                 *, kind:str, steps:int, tol:float=1e-6):
+    "A linear bag of tokens (one table column per output) by full-batch L-BFGS: (table, bias, objective, steps taken)."
+    n = jnp.maximum(jnp.sum(real), 1.0)
+    def objective(p):
+        out = jnp.einsum("nt,nto->no", w, p["table"][ids]) + p["bias"]
+        return jnp.sum(row_loss(kind, out, y) * real) / n + 0.5 * l2 * jnp.sum(p["table"] ** 2) / n
+    p, opt = {"table": table, "bias": bias}, optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(objective)
+    def step(carry):
+        p, state, _, value, k = carry
+        new, grad = value_and_grad(p, state=state)
+        updates, state = opt.update(grad, state, p, value=new, grad=grad, value_fn=objective)
+        return optax.apply_updates(p, updates), state, value, new, k + 1
+    def going(carry):  # until the objective changes by less than `tol` of itself, or `steps` steps
+        _, _, before, value, k = carry
+        return (k < steps) & ((k < 2) | (jnp.abs(before - value) > tol * jnp.abs(value)))
+    inf = jnp.float32(jnp.inf)
+    p, _, _, value, k = jax.lax.while_loop(going, step, (p, opt.init(p), inf, inf, 0))
+    return p["table"], p["bias"], value, k
+
 # %% ../nbs/29_text.ipynb #95017fd5
 def _texts(X) -> list:
     "The documents of a 1-D list, array, Series or one-column frame, as a list of str; a DataError otherwise."
@@ -226,8 +274,9 @@ def _check_settings(s) -> None:
         raise _bad(f"chars must be null or [shortest, longest] within 1..10, got {s['chars']!r}")
     if not (isinstance(s["hidden"], list) and len(s["hidden"]) <= 8 and all(_is_int(v, 1, 4096) for v in s["hidden"])):
         raise _bad(f"hidden must be a list of at most 8 layer sizes in 1..4096, got {s['hidden']!r}")
-    for key in ("sublinear_tf", "mask"):
-        if not isinstance(s[key], bool): raise _bad(f"{key} must be true or false, got {s[key]!r}")
+    for key in ("sublinear_tf", "mask", "punct"):  # punct: absent in bundles from before it (then false)
+        if not isinstance(s.get(key, False), bool): raise _bad(f"{key} must be true or false, got {s[key]!r}")
+    if not _is_int(s.get("negation", 0), 0, 64): raise _bad(f"negation must be an int in [0, 64], got {s['negation']!r}")
     classes = s["classes"]
     if not (isinstance(classes, list) and len(classes) >= 2 and all(isinstance(c, str) for c in classes)
             and len(set(classes)) == len(classes)):
@@ -259,27 +308,30 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def __init__(self,
                  ngrams:int=2, # longest word n-gram
                  chars:tuple|None=None, # (shortest, longest) character n-gram, or None
-                 n_buckets:int=2**18, # hash buckets (rows of the embedding table), at most 2^24
-                 dim:int=16, # embedding size
+                 n_buckets:int|None=None, # hash buckets (rows of the table), at most 2^24; None: 2^20 ('lbfgs'), 2^18 ('sgd')
+                 dim:int=16, # embedding size ('sgd'; 'lbfgs' learns one weight per bucket and output)
                  hidden:tuple=(), # hidden layers of the head; () keeps contributions exact
                  max_tokens:int=256, # most tokens per document (the heaviest are kept)
-                 min_df:int=2, # buckets in fewer training documents get weight 0
+                 min_df:int=1, # buckets in fewer training documents get weight 0
                  sublinear_tf:bool=True, # 1 + log(count) instead of the count
                  mask:bool=True, # replace e-mail addresses and phone numbers before tokenising
-                 max_epochs:int=100, # most passes over the training rows
+                 punct:bool=True, # runs of '!' and of '?' are tokens too
+                 negation:int=3, # '¬word' tokens for the words after a negator ('not good': '¬good'); 0: none
+                 max_epochs:int=100, # most passes over the training rows ('sgd'), L-BFGS steps ('lbfgs')
                  patience:int=5, # epochs without a better validation loss before stopping
                  batch_size:int=256, # documents per optimiser step
                  learning_rate:float=1.0, # SGD's step size in the first epoch
                  lr_decay:float=0.0, # epoch e steps with learning_rate / (1 + lr_decay * e), falling within it
-                 solver:str="sgd", # 'sgd' only: sparse updates keep no per-row optimiser state
-                 l2:float=0.0, # L2 penalty on the head's kernel (scikit-learn's alpha)
+                 solver:str="auto", # 'lbfgs': full-batch linear bag; 'sgd': sparse SGD of embeddings and head; 'auto': 'lbfgs' unless hidden
+                 l2:float|None=None, # L2 penalty: on the table ('lbfgs', scikit-learn's 1/C), the head's kernel ('sgd'); None: 1/3, 0
                  valid_share:float=0.1, # share of the rows held out for early stopping (0: none)
                  n_models:int=1, # networks averaged, each from its own seed
                  max_vocab:int=50_000, # most buckets given a readable token (for `top_terms`)
                  random_state:int=0, # seeds the split, the networks and the shuffles
                 ):
         self.ngrams, self.chars, self.n_buckets, self.dim, self.hidden = ngrams, chars, n_buckets, dim, hidden
-        self.max_tokens, self.min_df, self.sublinear_tf, self.mask = max_tokens, min_df, sublinear_tf, mask
+        self.max_tokens, self.min_df, self.sublinear_tf, self.mask, self.punct = max_tokens, min_df, sublinear_tf, mask, punct
+        self.negation = negation
         self.max_epochs, self.patience, self.batch_size = max_epochs, patience, batch_size
         self.learning_rate, self.lr_decay, self.solver = learning_rate, lr_decay, solver
         self.l2, self.valid_share = l2, valid_share
@@ -288,24 +340,38 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def _tokens(self, texts:list) -> list:
         "Each document's tokens."
         chars = tuple(self.chars) if self.chars else None
-        return [tokenize(t, self.ngrams, chars, self.mask) for t in texts]
+        return [tokenize(t, self.ngrams, chars, self.mask, self.punct, self.negation) for t in texts]
 
     def _padded(self, token_lists:list) -> tuple[np.ndarray, np.ndarray]:
         "Bucket ids and weights per document, padded."
-        return pad_tokens(tfidf(hash_counts(token_lists, self.n_buckets), self.idf_, self.sublinear_tf), self.max_tokens)
+        return pad_tokens(tfidf(hash_counts(token_lists, self.n_buckets_), self.idf_, self.sublinear_tf), self.max_tokens)
+
+    def _solver(self) -> str:
+        "'lbfgs' or 'sgd': 'auto' picks L-BFGS for a linear head."
+        return ("sgd" if self.hidden else "lbfgs") if self.solver == "auto" else self.solver
+
+    def _settings(self) -> tuple[int, float]:
+        "The bucket count and L2 penalty in use (the solver's defaults where None; chosen by 5-fold CV on training)."
+        lbfgs = self._solver() == "lbfgs"
+        return (self.n_buckets or (2**20 if lbfgs else 2**18),
+                (1 / 3 if lbfgs else 0.0) if self.l2 is None else float(self.l2))
 
     def _check_params(self) -> None:
         "A ConfigError for a setting that cannot be used."
-        if not 1 <= self.n_buckets <= 2**24:
+        if self.n_buckets is not None and not 1 <= self.n_buckets <= 2**24:
             raise ConfigError(f"n_buckets={self.n_buckets} must be between 1 and 2^24",
                               "bucket ids must be exact in float32 (below 2^24); the default is 2**18")
         if not 1 <= self.ngrams <= 5: raise ConfigError(f"ngrams={self.ngrams} must be between 1 and 5", "pass 2 or 3")
         if self.chars is not None and not 1 <= self.chars[0] <= self.chars[1] <= 10:
             raise ConfigError(f"chars={self.chars} must be (shortest, longest) with 1 <= shortest <= longest <= 10",
                               "pass e.g. chars=(3, 5), or None")
-        if self.solver != "sgd":
-            raise ConfigError(f"solver={self.solver!r}: the sparse training supports 'sgd' only",
-                              "pass solver='sgd' (an adaptive optimiser would need state for every row of the table)")
+        if self.solver not in ("auto", "lbfgs", "sgd"):
+            raise ConfigError(f"solver={self.solver!r} is not 'auto', 'lbfgs' or 'sgd'",
+                              "pass solver='lbfgs' (a linear bag, one weight per bucket) or 'sgd' (embeddings and a head)")
+        if self.solver == "lbfgs" and self.hidden:
+            raise ConfigError(f"solver='lbfgs' fits a linear bag; hidden={self.hidden} needs solver='sgd'",
+                              "pass hidden=() or solver='sgd'")
+        if self.l2 is not None and self.l2 < 0: raise ConfigError(f"l2={self.l2} must be >= 0", "pass e.g. 1/3, or None")
         if not 0 <= self.valid_share < 1:
             raise ConfigError(f"valid_share={self.valid_share} must be in [0, 1)", "pass e.g. 0.1, or 0 for none")
         if self.dim < 1 or self.max_tokens < 1 or self.n_models < 1:
@@ -326,15 +392,19 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         if not tokens: return {}
         freq = np.fromiter((counts[t] for t in tokens), np.int64, len(tokens))
         order = np.argsort(-freq, kind="stable")
-        buckets = bucket_of([tokens[i] for i in order], self.n_buckets)
-        _, first = np.unique(buckets, return_index=True)  # the most frequent token of each bucket
-        first = np.sort(first[self.idf_[buckets[first]] > 0])[:self.max_vocab]
-        return {int(buckets[i]): tokens[order[i]] for i in first}
+        size = min(len(order), self.max_vocab + self.max_vocab // 8)
+        while True:  # hash the most frequent tokens only, as many as give max_vocab buckets (the same answer as all)
+            buckets = bucket_of([tokens[i] for i in order[:size]], self.n_buckets_)
+            _, first = np.unique(buckets, return_index=True)  # the most frequent token of each bucket
+            first = np.sort(first[self.idf_[buckets[first]] > 0])
+            if len(first) >= self.max_vocab or size == len(order): break
+            size = min(len(order), 2 * size)
+        return {int(buckets[i]): tokens[order[i]] for i in first[:self.max_vocab]}
 
     def _train(self, ids:np.ndarray, w:np.ndarray, y:np.ndarray, train:np.ndarray, valid:np.ndarray, seed:int) -> int:
         "Train one network from `seed` by sparse SGD, early-stopped on `valid`; keep its best weights; its best epoch."
         kind = "binary" if len(self.classes_) == 2 else "multiclass"
-        net = BagOfTokens(self.n_buckets, self.dim, 1 if kind == "binary" else len(self.classes_), self.hidden,
+        net = BagOfTokens(self.n_buckets_, self.dim, 1 if kind == "binary" else len(self.classes_), self.hidden,
                           rngs=nnx.Rngs(seed))
         graphdef, head = nnx.split(net.head)
         y = y.astype(np.float32 if kind == "binary" else np.int32)
@@ -348,7 +418,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         for epoch in range(1, self.max_epochs + 1):
             key, sub = jax.random.split(key)
             lr = self.learning_rate / (1 + self.lr_decay * np.array([epoch - 1, epoch], np.float32))
-            table, head, _, loss = sparse_epoch(table, head, sub, *data, jnp.int32(n), jnp.asarray(lr), jnp.float32(self.l2),
+            table, head, _, loss = sparse_epoch(table, head, sub, *data, jnp.int32(n), jnp.asarray(lr), jnp.float32(self._settings()[1]),
                                                 heldout, graphdef=graphdef, kind=kind, batch_size=size)
             if not math.isfinite(float(loss)):
                 raise ConfigError(f"the held-out loss became {float(loss)} at epoch {epoch}", "lower learning_rate")
@@ -358,6 +428,25 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         kernels, biases = get_weights(net.head)
         self.networks_.append((np.asarray(kept[0]), kernels, biases))
         return best_epoch
+
+    def _train_lbfgs(self, ids:np.ndarray, w:np.ndarray, y:np.ndarray) -> int:
+        "Fit the linear bag (a weight per used bucket and output, a bias) on every row by L-BFGS; the steps taken."
+        kind = "binary" if len(self.classes_) == 2 else "multiclass"
+        n_out = 1 if kind == "binary" else len(self.classes_)
+        used, local = np.unique(ids, return_inverse=True)  # the table rows the documents touch (of up to 2^24)
+        size = 1 << int(len(used)).bit_length()  # few compiled shapes
+        n = len(ids); rows = padded_rows(n, 256)
+        pad = lambda a: np.concatenate([a, np.zeros((rows - n, *a.shape[1:]), a.dtype)])
+        real = pad(np.ones(n, np.float32))
+        table, bias, loss, steps = lbfgs_linear(jnp.zeros((size, n_out), jnp.float32), jnp.zeros(n_out, jnp.float32),
+                                         pad(local.reshape(ids.shape).astype(np.int32)), pad(w),
+                                         pad(y.astype(np.float32 if kind == "binary" else np.int32)), real,
+                                         jnp.float32(self._settings()[1]), kind=kind, steps=self.max_epochs)
+        if not math.isfinite(float(loss)): raise ConfigError(f"the training loss became {float(loss)}", "raise l2")
+        full = np.zeros((self.n_buckets_, n_out), np.float32)
+        full[used] = np.asarray(table)[:len(used)]
+        self.networks_ = [(full, [np.eye(n_out, dtype=np.float32)], [np.asarray(bias)])]
+        return int(steps)
 
     def fit(self, X, # documents: a list, array or Series of strings
             y, # their labels, two classes or more
@@ -369,9 +458,14 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         self.classes_, codes = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2: raise DataError(f"y has one class ({self.classes_[0]!r})", "pass two classes or more")
         token_lists = self._tokens(texts)
-        counts = hash_counts(token_lists, self.n_buckets)
+        self.n_buckets_ = self._settings()[0]
+        counts = hash_counts(token_lists, self.n_buckets_)
         self.idf_ = fit_idf(counts, self.min_df)
         ids, w = pad_tokens(tfidf(counts, self.idf_, self.sublinear_tf), self.max_tokens)
+        if self._solver() == "lbfgs":  # convex and deterministic: one model from every row, no held-out rows
+            self.best_epochs_ = [self._train_lbfgs(ids, w, codes)]
+            self.vocabulary_ = self._vocabulary(token_lists)
+            return self
         train, valid = self._split(codes)
         self.networks_ = []
         self.best_epochs_ = [self._train(ids, w, codes, train, valid, self.random_state + i) for i in range(self.n_models)]
@@ -431,7 +525,7 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         rows = []
         for d, (tokens, cls) in enumerate(zip(token_lists, classes)):
             names = collections.defaultdict(list)
-            for t, b in zip(tokens, bucket_of(tokens, self.n_buckets) if tokens else []):
+            for t, b in zip(tokens, bucket_of(tokens, self.n_buckets_) if tokens else []):
                 if t not in names[int(b)]: names[int(b)].append(t)
             toward = self._toward(terms[d], self._class_index(cls))
             for j in np.argsort(-np.abs(toward))[:k]:
@@ -455,8 +549,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
     def state(self) -> tuple[dict, dict]:
         "The model as JSON-able settings and float arrays, for a bundle; `from_state` rebuilds it."
         settings = {"ngrams": self.ngrams, "chars": list(self.chars) if self.chars else None,
-                    "n_buckets": self.n_buckets, "dim": self.dim, "hidden": list(self.hidden),
-                    "max_tokens": self.max_tokens, "sublinear_tf": self.sublinear_tf, "mask": self.mask,
+                    "n_buckets": self.n_buckets_, "dim": int(self.networks_[0][0].shape[1]), "hidden": list(self.hidden),
+                    "max_tokens": self.max_tokens, "sublinear_tf": self.sublinear_tf, "mask": self.mask, "punct": self.punct,
+                    "negation": self.negation,
                     "n_models": len(self.networks_), "classes": [str(c) for c in self.classes_],
                     "vocabulary": {str(b): t for b, t in self.vocabulary_.items()}}
         arrays = {"idf": self.idf_, "embedding": np.stack([E for E, _, _ in self.networks_])}
@@ -475,7 +570,9 @@ class TextClassifier(ClassifierMixin, BaseEstimator):
         s = state
         model = cls(ngrams=s["ngrams"], chars=tuple(s["chars"]) if s["chars"] else None, n_buckets=s["n_buckets"],
                     dim=s["dim"], hidden=tuple(s["hidden"]), max_tokens=s["max_tokens"],
-                    sublinear_tf=s["sublinear_tf"], mask=s["mask"], n_models=s["n_models"])
+                    sublinear_tf=s["sublinear_tf"], mask=s["mask"], punct=s.get("punct", False),
+                    negation=s.get("negation", 0), n_models=s["n_models"])
+        model.n_buckets_ = s["n_buckets"]
         model.classes_ = np.array(s["classes"], dtype=object)
         model.idf_ = np.asarray(arrays["idf"], np.float32)
         n_layers = len(s["hidden"]) + 1
