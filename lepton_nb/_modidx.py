@@ -807,6 +807,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'lepton_nb.recsys._pad': ('recsys.html#_pad', 'lepton_nb/recsys.py'),
                                   'lepton_nb.recsys._pow2': ('recsys.html#_pow2', 'lepton_nb/recsys.py'),
                                   'lepton_nb.recsys._round_up': ('recsys.html#_round_up', 'lepton_nb/recsys.py'),
+                                  'lepton_nb.recsys._setting_ok': ('recsys.html#_setting_ok', 'lepton_nb/recsys.py'),
                                   'lepton_nb.recsys._solve_rows': ('recsys.html#_solve_rows', 'lepton_nb/recsys.py'),
                                   'lepton_nb.recsys._state': ('recsys.html#_state', 'lepton_nb/recsys.py'),
                                   'lepton_nb.recsys._values': ('recsys.html#_values', 'lepton_nb/recsys.py'),

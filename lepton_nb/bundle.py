@@ -662,9 +662,10 @@ def forecast_frame(bundle:Bundle, df:pd.DataFrame) -> pd.DataFrame:
 # %% ../nbs/11_bundle.ipynb #0a49cda2
 def _as_ids(values:pd.Series, known:pd.Index) -> pd.Series:
     "Ids as the model stores them: whole numbers where its ids are integers (so '12' from JSON finds 12), else text."
-    out = values.astype(object)
+    out = pd.Series([str(v) if isinstance(v, (bool, np.bool_)) else v for v in values], index=values.index,
+                    dtype=object)  # True is no number
     if pd.api.types.is_integer_dtype(known.dtype):
-        num = pd.to_numeric(values, errors="coerce")
+        num = pd.to_numeric(out, errors="coerce")
         whole = num.notna() & np.isfinite(num) & (num == np.round(num)) & (num.abs() < 2**63)
         out[whole] = num[whole].astype(np.int64).astype(object)
     else: out[values.notna()] = values[values.notna()].astype(str)
@@ -675,17 +676,19 @@ def _event_values(df:pd.DataFrame, rows:pd.Series, rating:str|None, model) -> pd
     (or as the mean rating, for a model of ratings). A DataError for values that are not numbers."""
     if not rating or rating not in df.columns: return None
     raw = df.loc[rows, rating]
-    values = pd.to_numeric(raw, errors="coerce")
-    bad = (values.isna() & raw.notna()) | (values.notna() & ~np.isfinite(values.fillna(0)))
+    values = pd.to_numeric(raw.map(lambda v: None if isinstance(v, (bool, np.bool_)) else v), errors="coerce")
+    lo, hi = getattr(model, "rating_range_", (-1e30, 1e30))  # a model of ratings knows their range
+    bad = (values.isna() & raw.notna()) | (values.notna() & ~values.fillna(lo).between(lo, hi))
     if bad.any():
-        raise DataError(f"column {rating!r}: {int(bad.sum())} rating(s) of new events are not numbers "
-                        f"(row {int(np.flatnonzero(rows.to_numpy())[np.argmax(bad.to_numpy())]) + 1})",
-                        "give a number for an event's rating, or leave it empty")
+        raise DataError(f"column {rating!r}: {int(bad.sum())} rating(s) of new events are not numbers from {lo:g} to "
+                        f"{hi:g} (row {int(np.flatnonzero(rows.to_numpy())[np.argmax(bad.to_numpy())]) + 1})",
+                        "give a rating on the model's scale, or leave it empty")
     unrated = model.like_ if model.like_ is not None else getattr(model, "global_mean_", 1.0)
     return values.fillna(unrated)
 
 def recommend_frame(bundle:Bundle, df:pd.DataFrame, k:int=10) -> pd.DataFrame:
-    "The `k` best items for each user in `df` (after counting the new events it carries), and for anonymous events."
+    """The `k` best items for each user in `df` (after counting the new events it carries), then one list for the rows
+    with no user: one anonymous visitor (score separate visitors in separate calls)."""
     if bundle.kind != "recommendation": raise DataError(f"a {bundle.kind} bundle does not recommend", "use score")
     c, model = bundle.meta["columns"], bundle.model
     user, item, rating = c["user"], c["item"], c["rating"]

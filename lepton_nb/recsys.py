@@ -20,10 +20,10 @@ from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from .core import DataError
 
 # %% auto #0
-__all__ = ['SCORE_BLOCK', 'LIMITS', 'COLLABORATIVE', 'Interactions', 'interactions', 'hits', 'ranking_metrics', 'rating_metrics',
-           'top_k', 'Recommender', 'PopularityRecommender', 'ease_weights', 'EASE', 'ImplicitALS', 'shrunk_biases',
-           'MatrixFactorization', 'attribute_tokens', 'item_vectors', 'ContentRecommender', 'neighbour_weights',
-           'HybridRecommender']
+__all__ = ['SCORE_BLOCK', 'EASE_MAX_ITEMS', 'SETTINGS', 'COLLABORATIVE', 'Interactions', 'interactions', 'hits',
+           'ranking_metrics', 'rating_metrics', 'top_k', 'Recommender', 'PopularityRecommender', 'ease_weights', 'EASE',
+           'ImplicitALS', 'shrunk_biases', 'MatrixFactorization', 'attribute_tokens', 'item_vectors',
+           'ContentRecommender', 'neighbour_weights', 'HybridRecommender']
 
 # %% ../nbs/31_recsys.ipynb #0488094f
 @dataclass
@@ -216,8 +216,9 @@ class Recommender(BaseEstimator):
     def _event_rows(self, users:pd.Index, events:pd.DataFrame|None) -> sparse.csr_matrix:
         "New events (columns user, item and optionally value) as rows aligned with `users`; unknown items dropped."
         if events is None or not len(events): return sparse.csr_matrix((len(users), len(self.item_index_)), dtype=np.float32)
+        rated = self.RATINGS or self.like_ is not None  # the values are ratings (any sign), else weights (not negative)
         return interactions(events, "user", "item", "value" if "value" in events else None,
-                            "rating" if self.RATINGS else "weight", users, self.item_index_).matrix
+                            "rating" if rated else "weight", users, self.item_index_).matrix
 
     def recommend(self, users, k:int=10, exclude_seen:bool=True,
                   events:pd.DataFrame|None=None, # new events to count first (user, item[, value]); the model is unchanged
@@ -259,6 +260,8 @@ class PopularityRecommender(Recommender):
         return np.broadcast_to(self.popularity_, (history.shape[0], len(self.popularity_)))
 
 # %% ../nbs/31_recsys.ipynb #56fb7f8a
+EASE_MAX_ITEMS = 20_000  # EASE's items × items solve: 1.6 GB a matrix, four at the peak, minutes on two cores
+
 def ease_weights(gram:np.ndarray, # XᵀX of the liked items (float32)
                  l2:float) -> np.ndarray:
     "EASE's item × item weights B = −P / diag(P), diag(B) = 0, with P = (XᵀX + λI)⁻¹ by float32 Cholesky."
@@ -276,7 +279,7 @@ def ease_weights(gram:np.ndarray, # XᵀX of the liked items (float32)
 class EASE(Recommender):
     """Embarrassingly shallow autoencoder (Steck 2019) over the items someone liked: a list is the history times the
     item × item weights. Items no one liked cannot be scored (−∞)."""
-    def __init__(self, l2:float=200.0, max_items:int=20_000):
+    def __init__(self, l2:float=200.0, max_items:int=EASE_MAX_ITEMS):
         self.l2, self.max_items = l2, max_items
 
     def _learn(self, history:sparse.csr_matrix, **context) -> None:
@@ -603,6 +606,8 @@ class HybridRecommender(Recommender):
         "Fit the content model (its catalogue may hold items no one touched) and the collaborative model on `df`."
         self.content_ = ContentRecommender(self.columns).fit(df, user, item, rating, weight, like, items)
         model = self.collaborative if self.collaborative is not None else EASE()
+        if model.RATINGS: raise DataError(f"the hybrid scores liked items; {type(model).__name__} scores ratings",
+                                          "use EASE or ImplicitALS inside it")
         self.collaborative_ = clone(model).fit(df, user, item, rating, weight, like, items)
         for name in ("user_index_", "item_index_", "seen_", "history_", "popularity_", "like_"):
             setattr(self, name, getattr(self.content_, name))
@@ -637,22 +642,33 @@ class HybridRecommender(Recommender):
 
 # %% ../nbs/31_recsys.ipynb #37d18d35
 def _ids_array(index:pd.Index) -> np.ndarray:
-    "Ids as an array `np.savez` stores without pickle: integers as int64, anything else as text."
-    if pd.api.types.is_integer_dtype(index.dtype): return index.to_numpy(np.int64)
+    """Ids as an array `np.savez` stores without pickle: whole numbers as int64 (a user column with gaps is float, its
+    ids still whole), anything else — and numbers beyond int64 — as text."""
+    values = index.to_numpy()
+    if pd.api.types.is_numeric_dtype(index.dtype) and not pd.api.types.is_bool_dtype(index.dtype):
+        whole = np.isfinite(values.astype(np.float64)).all() and (values == np.round(values)).all()
+        if whole and len(values) and np.abs(values).max() < 2**63 and (values.dtype.kind != "u" or values.max() < 2**63):
+            return values.astype(np.int64)
     return index.astype(str).to_numpy(dtype=str)
 
 def _csr_arrays(name:str, m:sparse.csr_matrix) -> dict:
+    "A sparse matrix as three arrays, in canonical form (sorted, no repeated entries: what loading checks)."
+    m = m.tocsr(copy=True)
+    m.sum_duplicates()
     return {f"{name}_indptr": m.indptr.astype(np.int64), f"{name}_indices": m.indices.astype(np.int32),
             f"{name}_data": m.data.astype(np.float32)}
 
 def _csr_from(arrays:dict, name:str, shape:tuple) -> sparse.csr_matrix:
     "A CSR matrix from stored arrays, its structure checked (a rewritten file cannot index out of bounds)."
     indptr, indices, data = (arrays[f"{name}_{p}"] for p in ("indptr", "indices", "data"))
-    ok = (indptr.ndim == indices.ndim == data.ndim == 1 and len(indptr) == shape[0] + 1 and indptr[0] == 0
+    ok = (indptr.dtype == np.int64 and indices.dtype == np.int32 and data.dtype == np.float32
+          and indptr.ndim == indices.ndim == data.ndim == 1 and len(indptr) == shape[0] + 1 and indptr[0] == 0
           and indptr[-1] == len(indices) == len(data) and np.all(np.diff(indptr) >= 0)
           and (not len(indices) or (indices.min() >= 0 and indices.max() < shape[1])) and np.isfinite(data).all())
     if not ok: raise ValueError(f"the {name} matrix is not what lepton_nb writes")
-    return sparse.csr_matrix((data.astype(np.float32), indices.astype(np.int32), indptr.astype(np.int64)), shape=shape)
+    m = sparse.csr_matrix((data, indices, indptr), shape=shape)
+    if not m.has_canonical_format: raise ValueError(f"the {name} matrix has repeated or unsorted entries")
+    return m
 
 def _base_state(self) -> tuple[dict, dict]:
     "What every recommender keeps: ids, histories, what each user saw, popularity."
@@ -663,26 +679,36 @@ def _base_state(self) -> tuple[dict, dict]:
               **_csr_arrays("history", self.history_), **_csr_arrays("seen", self.seen_)}
     return state, arrays
 
-LIMITS = {"factors": (1, 1024), "iterations": (1, 1000), "epochs": (1, 1000), "max_items": (1, 40_000),
-          "neighbours": (1, 1000), "cg_steps": (1, 100), "fold_in_steps": (1, 1000), "batch_size": (1, 2**20)}
+SETTINGS = {"factors": (int, 1, 1024), "iterations": (int, 1, 1000), "epochs": (int, 1, 1000), "cg_steps": (int, 1, 100),
+            "max_items": (int, 1, EASE_MAX_ITEMS), "neighbours": (int, 1, 1000), "fold_in_steps": (int, 1, 1000),
+            "batch_size": (int, 1, 2**20), "random_state": (int, 0, 2**32 - 1), "l2": (float, 0, 1e9),
+            "alpha": (float, 0, 1e9), "reg": (float, 0, 1e9), "reg_bias": (float, 0, 1e9),
+            "learning_rate": (float, 0, 100), "cold_weight": (float, 0, 100), "columns": (list, 1, 20)}
+
+def _setting_ok(kind, lo, hi, v) -> bool:
+    "Whether a setting from a bundle is of its kind and within its range (None: the estimator's default seed only)."
+    if kind is list: return isinstance(v, list) and lo <= len(v) <= hi and all(isinstance(x, str) and 0 < len(x) <= 200 for x in v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)): return False
+    return (kind is float or isinstance(v, int)) and math.isfinite(v) and lo <= v <= hi
 
 def _check_params(params) -> dict:
-    "Settings from a bundle: a mapping of finite numbers (sizes within LIMITS), text lists or None; else a ValueError."
+    "Settings from a bundle: each known, of its kind and in its range (`SETTINGS`); else a ValueError naming it."
     if not isinstance(params, dict): raise ValueError("the model's settings are not a mapping")
     for k, v in params.items():
-        number = isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-        ok = (v is None or (number and (k not in LIMITS or (isinstance(v, int) and LIMITS[k][0] <= v <= LIMITS[k][1])))
-              or (isinstance(v, list) and all(isinstance(x, str) and len(x) <= 200 for x in v) and len(v) <= 100))
-        if not ok: raise ValueError(f"the setting {k!r} = {v!r} is not one lepton_nb writes")
+        if k not in SETTINGS or not ((k == "random_state" and v is None) or _setting_ok(*SETTINGS[k], v)):
+            raise ValueError(f"the setting {k!r} = {v!r} is not one lepton_nb writes")
     return params
 
 def _base_from_state(cls, state:dict, arrays:dict) -> "Recommender":
     "A recommender's shared parts from a state and arrays (from a bundle: checked, never trusted)."
     params = _check_params(state["params"])
     model = cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    if any(arrays[k].ndim != 1 or arrays[k].dtype.kind not in "iU" for k in ("users", "items")):
+        raise ValueError("the user and item ids are not integers or text")
     users, items = pd.Index(arrays["users"]), pd.Index(arrays["items"])
     if len(users) != state["n_users"] or len(items) != state["n_items"] or not users.is_unique or not items.is_unique:
         raise ValueError("the user and item ids do not match the model's counts, or repeat")
+    if not len(users) or not len(items): raise ValueError("the model knows no user or no item")
     model.user_index_, model.item_index_ = users, items
     model.history_ = _csr_from(arrays, "history", (len(users), len(items)))
     model.seen_ = _csr_from(arrays, "seen", (len(users), len(items)))
@@ -708,11 +734,11 @@ def _from_state(cls, state:dict, arrays:dict) -> "Recommender":
 Recommender.state, Recommender.from_state = _state, classmethod(_from_state)
 Recommender._own_state = lambda self: ({}, {})  # a model with arrays of its own adds them
 Recommender._restore = lambda self, state, arrays: None
-COLLABORATIVE = {c.__name__: c for c in (PopularityRecommender, EASE, ImplicitALS, MatrixFactorization)}
+COLLABORATIVE = {c.__name__: c for c in (PopularityRecommender, EASE, ImplicitALS)}  # what a hybrid may wrap
 
 def _matrix(arrays:dict, name:str, shape:tuple) -> np.ndarray:
     "A stored float matrix of the expected shape, finite."
     m = arrays[name]
-    if m.dtype.kind != "f" or m.shape != shape or not np.isfinite(m).all():
-        raise ValueError(f"{name} is not a finite float matrix of shape {shape}")
-    return m.astype(np.float32)
+    if m.dtype != np.float32 or m.shape != shape or not np.isfinite(m).all():
+        raise ValueError(f"{name} is not a finite float32 matrix of shape {shape}")
+    return m

@@ -16,7 +16,7 @@ from .core import DataError
 from .reporting import CaseReport, Words, _column_key, shown_pii
 from .render import esc, short, table
 from .uncertainty import _mean, interval_text, resample_counts
-from .recsys import (EASE, ContentRecommender, HybridRecommender, ImplicitALS, MatrixFactorization, PopularityRecommender,
+from .recsys import (EASE, EASE_MAX_ITEMS, ContentRecommender, HybridRecommender, ImplicitALS, MatrixFactorization, PopularityRecommender,
                               Recommender, _values, hits, interactions, ranking_metrics, rating_metrics)
 
 # %% auto #0
@@ -59,7 +59,7 @@ class RecommendationParams(BaseModel):
                                                            description="candidate models (hybrid needs item_columns)")
     l2: float = Field(200.0, gt=0, le=1e6, description="EASE's L2 penalty")
     factors: int = Field(64, ge=2, le=512, description="ALS factors")
-    max_items: int = Field(20_000, ge=10, le=60_000, description="EASE is skipped above this many liked items (it "
+    max_items: int = Field(EASE_MAX_ITEMS, ge=10, le=EASE_MAX_ITEMS, description="EASE is skipped above this many liked items (it "
                            "solves an items × items matrix)")
     examples: int = Field(3, ge=0, le=10, description="customers shown with their lists (ids masked)")
     words: Words = Field(Words(subject="customer", event="buy", event_done="bought", owner="merchandising team"),
@@ -114,6 +114,11 @@ def candidate(name:str, p:RecommendationParams, columns:list, seed:int, inner:st
 def evaluate_lists(model:Recommender, held:pd.DataFrame, user:str, item:str, liked:Callable) -> tuple[dict, np.ndarray, pd.DataFrame]:
     "(metrics, per-user precision, lists) of `model`'s top 10 for every user with a liked held-out event."
     truth_rows = held[liked(held)]
+    u, i = model.user_index_.get_indexer(truth_rows[user]), model.item_index_.get_indexer(truth_rows[item])
+    known = (u >= 0) & (i >= 0)
+    again = np.zeros(len(truth_rows), bool)
+    again[known] = np.asarray(model.seen_[u[known], i[known]]).ravel() != 0
+    truth_rows = truth_rows[~again]  # a repeat of an item the user already had: lists never hold those
     users = pd.Index(pd.unique(truth_rows[user]))
     lists = model.recommend(users, K)
     codes = np.full((len(users), K), -1, np.int64)
@@ -273,11 +278,20 @@ class RecommendationReport(CaseReport):
             raise DataError(f"{cfg.path}: key 'params.models': the hybrid needs item attributes",
                             "name them under item_columns, or add ease or als to the models")
         if cfg.time: _time_column(cfg, events)
+        for i, c in enumerate(cfg.item_columns):
+            if frame[c].isna().all() or frame[c].astype(str).str.strip().eq("").all():
+                raise DataError(f"{cfg.path}: key 'item_columns.{i + 1}': column {c!r} has no values",
+                                "name a column with the items' attributes, or leave it out")
         train, test = split_events(events.reset_index(drop=True), cfg.user, cfg.time, cfg.params.split,
                                    cfg.params.test_size, cfg.seed)
-        if min(len(train), len(test)) < MIN_EVENTS:
-            raise DataError(f"{cfg.path}: {len(events):,} events split {len(train):,}/{len(test):,} leave fewer than "
-                            f"{MIN_EVENTS} on a side", "add events, or raise test_size")
+        like = None if not cfg.rating else (cfg.params.like if cfg.params.like is not None
+                                            else float(np.median(_values(train, "rating", cfg.rating))))
+        liked = lambda d: len(d) if not cfg.rating else int((_values(d, "rating", cfg.rating) >= like).sum())
+        if min(liked(train), liked(test)) < MIN_EVENTS:
+            said = f" rated at least {like:g}" if cfg.rating else ""
+            raise DataError(f"{cfg.path}: {len(events):,} events split {len(train):,}/{len(test):,} leave "
+                            f"{liked(train):,}/{liked(test):,} liked{said}: fewer than {MIN_EVENTS} on a side",
+                            "add events, raise test_size" + (", or lower params.like" if cfg.rating else ""))
 
     @classmethod
     def client_profile(cls, cfg:LoadedConfig, data):
@@ -420,7 +434,8 @@ def _new_customer(self) -> None:
     if content is not None and len(content.tokens_):
         token = pd.Series(np.asarray(content.vectors_.sum(0)).ravel(), index=content.tokens_).idxmax()
         lists[f"who picks {token.split(':', 1)[1]}"] = content.popular(K, token)
-    shown = pd.DataFrame({f"new {{subject}}, {k}".format(**self.words()): self.name_of(v["item"])[:K] + [""] * (K - len(v))
+    subject = self.words()["subject"]  # the segment's name comes from the data: never a format string
+    shown = pd.DataFrame({f"new {subject}, {k}": self.name_of(v["item"])[:K] + [""] * (K - len(v))
                           for k, v in lists.items()}, index=pd.RangeIndex(1, K + 1, name="rank"))
     display(table(shown, index=True))
 

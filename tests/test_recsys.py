@@ -92,7 +92,8 @@ def test_a_recommendation_bundle_round_trips(small_shop, tmp_path, model):
                                   rtol=1e-4)
 
 
-@pytest.mark.parametrize("change", ["indices", "indptr", "ids", "factors", "params", "estimator", "columns", "kind"])
+@pytest.mark.parametrize("change", ["indices", "indptr", "ids", "factors", "params", "estimator", "columns", "kind",
+                                    "alpha-none", "float-ids", "float64-factors", "unsorted"])
 def test_a_rewritten_recommendation_bundle_is_refused(small_shop, tmp_path, change):
     "bundle.json and weights.npz are hostile: a consistent rewrite of either is a BundleError, never a traceback."
     model = ImplicitALS(iterations=2).fit(small_shop, "userId", "movieId", rating="rating")
@@ -107,7 +108,11 @@ def test_a_rewritten_recommendation_bundle_is_refused(small_shop, tmp_path, chan
     if change == "estimator": meta["estimator"] = meta["model_state"]["estimator"] = "LogisticRegression"
     if change == "columns": meta["columns"]["user"] = {"$ne": 1}
     if change == "kind": meta["kind"] = "binary"
-    if change in ("indices", "indptr", "ids", "factors"): _rewrite_arrays(folder, arrays)
+    if change == "alpha-none": meta["model_state"]["params"]["alpha"] = None  # would fail at every request, not at load
+    if change == "float-ids": arrays["users"] = arrays["users"].astype(float)
+    if change == "float64-factors": arrays["item_factors"] = np.full(arrays["item_factors"].shape, 1e300)  # inf as float32
+    if change == "unsorted": arrays["seen_indices"][:2] = arrays["seen_indices"][1::-1].copy()
+    if change in ("indices", "indptr", "ids", "factors", "float-ids", "float64-factors", "unsorted"): _rewrite_arrays(folder, arrays)
     else: _rewrite(folder, "bundle.json", json.dumps(meta).encode())
     with pytest.raises(BundleError, match="cannot be rebuilt|cannot score|bundle needs"):
         load_bundle(folder)
@@ -141,3 +146,20 @@ def test_hostile_item_names_are_escaped_in_the_report(small_shop, tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     page = (tmp_path / "out" / "acme" / "report.html").read_text()
     assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
+def test_ids_and_ratings_from_files_and_requests_are_read_as_the_model_stores_them(small_shop, tmp_path):
+    "A user column with gaps is float (1.0): the bundle still finds user 1; True is no id; a rating off the scale is refused."
+    from lepton_nb.core import DataError
+    from lepton_nb.recsys import MatrixFactorization
+    shop = pd.concat([small_shop, pd.DataFrame({"movieId": [999_999], "genres": ["Drama"]})], ignore_index=True)
+    events = shop[shop.userId.notna()]  # what the report fits on: userId is float now
+    assert events.userId.dtype == float
+    folder = save_recommendation_bundle(EASE().fit(events, "userId", "movieId", rating="rating"), tmp_path / "m",
+                                        user="userId", item="movieId", rating="rating")
+    lists = recommend_frame(load_bundle(folder), pd.DataFrame({"userId": [1, "1", True]}))
+    assert lists.drop_duplicates("userId").source.to_list() == ["history", "popular"]  # 1 and "1" are one user
+    mf = save_recommendation_bundle(MatrixFactorization(epochs=2).fit(events, "userId", "movieId", rating="rating"),
+                                    tmp_path / "mf", user="userId", item="movieId", rating="rating")
+    with pytest.raises(DataError, match="not numbers from 0.5 to 5"):
+        recommend_frame(load_bundle(mf), pd.DataFrame({"userId": [1], "movieId": [1], "rating": [1e300]}))
