@@ -63,6 +63,7 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python benchmarks/mlp.py
 	$(BIN)/python benchmarks/warehouse.py
+	$(BIN)/python benchmarks/logistic.py
 	$(BIN)/python benchmarks/tabular.py
 	$(BIN)/python benchmarks/cluster.py
 	$(BIN)/python benchmarks/rules.py

@@ -8,9 +8,7 @@ import numbers
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
-from sklearn.preprocessing import StandardScaler
 from sklearn.utils.validation import check_is_fitted
 from .core import DataError
 from .data import MODEL_TEXT, is_free_text
@@ -109,6 +107,7 @@ def _one_hot(s:pd.Series, levels:list[str], pooled:bool) -> np.ndarray:
 
 # %% ../nbs/03_preprocess.ipynb #731eb86a
 _TEXT_PARTS = ("idf", "components", "mean", "scale")  # a free-text column's encoder, as arrays
+_EPS = np.finfo(np.float64).eps
 
 class Preprocessor(TransformerMixin, BaseEstimator):
     "Turn a pandas frame into a float32 matrix: impute, standardise, one-hot; fitted on training data only."
@@ -130,6 +129,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                 out.update(_date_parts(pd.to_datetime(s, errors="coerce"), hour).to_dict("series"))
             elif col in self.kinds_["categorical"]: out[col] = _as_category_strings(s)
             elif col in self.kinds_.get("text", []): out[col] = s.astype(object)
+            elif isinstance(s.dtype, np.dtype) and s.dtype.kind == "f": out[col] = s  # NumPy floats: read as float64 once, later
             else: out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
         return pd.DataFrame(out, index=df.index)
 
@@ -146,12 +146,31 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         return _str_columns(df[self.columns_])
 
     def _numbers(self, wide:pd.DataFrame) -> np.ndarray:
-        "The numeric part of the wide frame as float64, or a DataError naming columns with infinite values."
-        X = wide[self.numeric_].to_numpy(dtype=np.float64)
+        "The numeric part of the wide frame as a float64 copy (ours to change), or a DataError naming infinite columns."
+        X = wide[self.numeric_].to_numpy(dtype=np.float64, copy=True)
         bad = [c for c, b in zip(self.numeric_, np.isinf(X).any(axis=0)) if b]
         if bad: raise DataError(f"column(s) {', '.join(map(repr, bad[:10]))}: infinite values",
                                 "replace them by finite numbers or leave them empty")
         return X
+
+    def _fit_numbers(self, X:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Learn what scikit-learn's `SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)` then
+        `StandardScaler` would — gap fills (the training means; 0 for a column with no value), gap flags for the
+        columns with gaps, and the mean and scale of both — in one vectorised pass; return (X − mean, gaps)."""
+        n, gaps = len(X), np.isnan(X)
+        any_gap = bool(gaps.any())
+        observed = n - gaps.sum(axis=0)
+        filled = np.where(gaps, 0.0, X) if any_gap else X
+        self.fill_ = np.divide(filled.sum(axis=0), observed, out=np.zeros(X.shape[1]), where=observed > 0)
+        self.indicator_ = np.flatnonzero(gaps.any(axis=0)).astype(np.int64)
+        centred = np.subtract(filled, self.fill_, out=filled)  # in place: no second table-sized array
+        if any_gap: centred[gaps] = 0.0  # a filled gap sits at the mean: 0 once centred
+        share = gaps[:, self.indicator_].mean(axis=0)
+        self.mean_ = np.r_[self.fill_, share]
+        variance = np.r_[np.einsum("ij,ij->j", centred, centred) / n, share * (1 - share)]
+        constant = variance <= n * _EPS * variance + (n * self.mean_ * _EPS) ** 2  # as scikit-learn decides it
+        self.scale_ = np.where(constant | (np.sqrt(variance) < 10 * _EPS), 1.0, np.sqrt(variance))
+        return centred, gaps
 
     def fit(self, X:pd.DataFrame, y=None):
         "Learn imputation values, scales and categories from `X` (the training split)."
@@ -169,14 +188,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         wide = self._expand(X, fitted=False)
         cats, texts = self.kinds_["categorical"], self.kinds_["text"]
         self.numeric_ = [c for c in wide.columns if c not in cats and c not in texts]
-        self.fill_, self.indicator_ = np.zeros(0), np.zeros(0, dtype=np.int64)
-        self.mean_, self.scale_ = np.zeros(0), np.ones(0)
-        if self.numeric_:  # scikit-learn's imputer and scaler learn the numbers; only their results are kept
-            imputer = SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)
-            scaler = StandardScaler().fit(imputer.fit_transform(self._numbers(wide)))
-            self.fill_ = imputer.statistics_.astype(np.float64)
-            self.indicator_ = imputer.indicator_.features_.astype(np.int64)
-            self.mean_, self.scale_ = scaler.mean_.astype(np.float64), scaler.scale_.astype(np.float64)
+        numbers = self._fit_numbers(self._numbers(wide))
         self.categories_, self.infrequent_ = {}, []
         for c in cats:  # rare levels are pooled before any encoding: the fitted state never holds them
             levels, pooled = _frequent_levels(wide[c].fillna(MISSING), self.min_frequency, self.max_categories)
@@ -184,7 +196,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             if pooled: self.infrequent_.append(c)
         self.text_ = {c: _fit_text(wide[c], self.text_dims) for c in texts}
         self._finish()
-        return self._matrix(wide)
+        return self._matrix(wide, numbers)
 
     def _finish(self):
         "Output names and groups from the fitted state."
@@ -205,16 +217,29 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             return source.get(best, best)
         return np.asarray([origin(n) for n in self.feature_names_out_], dtype=object)
 
-    def _matrix(self, wide:pd.DataFrame) -> np.ndarray:
-        "Model inputs from the wide frame: scaled numbers and gap flags, then one-hot blocks; clipped, float32."
-        X = self._numbers(wide)
-        gaps = np.isnan(X)
-        X = np.hstack([np.where(gaps, self.fill_, X), gaps[:, self.indicator_].astype(np.float64)])
-        blocks = [(X - self.mean_) / self.scale_]
+    def _centred(self, X:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        "(numbers − training mean, with gaps at their fill, gaps) for new rows."
+        p, gaps = X.shape[1], np.isnan(X)
+        centred = np.subtract(X, self.mean_[:p], out=X)  # X is `_numbers`' copy
+        if gaps.any(): np.copyto(centred, self.fill_ - self.mean_[:p], where=gaps)
+        return centred, gaps
+
+    def _matrix(self, wide:pd.DataFrame, numbers:tuple|None=None) -> np.ndarray:
+        """Model inputs from the wide frame, written into one float32 array: scaled numbers and gap flags, then one-hot
+        blocks, then text; clipped. `numbers`: (centred numbers, gaps) when `fit_transform` has them already."""
+        centred, gaps = numbers if numbers is not None else self._centred(self._numbers(wide))
+        p, k = centred.shape[1], len(self.indicator_)
+        out = np.empty((len(wide), len(self.feature_names_out_)), np.float32)
+        np.divide(centred, self.scale_[:p], out=out[:, :p], casting="unsafe")  # float64 arithmetic, one cast
+        out[:, p:p + k] = (gaps[:, self.indicator_] - self.mean_[p:]) / self.scale_[p:]
+        at = p + k
         for c, levels in self.categories_.items():
-            blocks.append(_one_hot(wide[c].fillna(MISSING), levels, c in self.infrequent_))
-        blocks += [_encode_text(wide[c], enc) for c, enc in self.text_.items()]
-        return np.clip(np.hstack(blocks), -INPUT_LIMIT, INPUT_LIMIT).astype(np.float32)
+            block = _one_hot(wide[c].fillna(MISSING), levels, c in self.infrequent_)
+            out[:, at:at + block.shape[1]], at = block, at + block.shape[1]
+        for c, enc in self.text_.items():
+            block = _encode_text(wide[c], enc)
+            out[:, at:at + block.shape[1]], at = block, at + block.shape[1]
+        return np.clip(out, -INPUT_LIMIT, INPUT_LIMIT, out=out)
 
     def transform(self, X:pd.DataFrame) -> np.ndarray:
         "The float32 model inputs for `X`, using only what was learned in `fit`."
