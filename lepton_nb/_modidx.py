@@ -219,6 +219,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                         'lepton_nb/config.py'),
                                   'lepton_nb.config._allowed': ('config.html#_allowed', 'lepton_nb/config.py'),
                                   'lepton_nb.config._explain': ('config.html#_explain', 'lepton_nb/config.py'),
+                                  'lepton_nb.config._no_infinities': ('config.html#_no_infinities', 'lepton_nb/config.py'),
                                   'lepton_nb.config._short': ('config.html#_short', 'lepton_nb/config.py'),
                                   'lepton_nb.config._where': ('config.html#_where', 'lepton_nb/config.py'),
                                   'lepton_nb.config.check_config': ('config.html#check_config', 'lepton_nb/config.py'),

@@ -9,7 +9,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -243,6 +243,18 @@ class ClientData:
     cleaning: pd.DataFrame
     tables: pd.DataFrame
 
+def _no_infinities(frame:pd.DataFrame) -> None:
+    "A DataError naming the numeric columns that hold ±infinity (no model, metric or profile can use one)."
+    import numpy as np
+    numeric = frame.select_dtypes("number")
+    counts = np.isinf(numeric.to_numpy(dtype=float, na_value=np.nan)).sum(axis=0) if numeric.shape[1] else []
+    bad = {c: int(n) for c, n in zip(numeric.columns, counts) if n}
+    if bad:
+        said = ", ".join(f"{c!r} ({n:,} value{'s' if n > 1 else ''})" for c, n in list(bad.items())[:10])
+        first = next(iter(bad))
+        raise DataError(f"infinite values in column(s) {said}",
+                        f"fix them at the source, or drop those rows in a cleaning step (filter: isfinite({first}))")
+
 def load_client_data(cfg:LoadedConfig, memory_limit:str="1GB", limit=None) -> ClientData:
     "The client's warehouse built, cleaned and queried; `limit` (a RunLimit) can interrupt it; problems name the config."
     d = cfg.data
@@ -254,5 +266,6 @@ def load_client_data(cfg:LoadedConfig, memory_limit:str="1GB", limit=None) -> Cl
             for name, src in (d.sources or {}).items(): wh.add(name, src, cfg.path.parent)
             log = clean(wh, d.cleaning)
             frame = integrate(wh, d.query, d.keys)
+            _no_infinities(frame)
             return ClientData(frame, list(wh.fingerprints.values()), log, join_coverage(wh, frame, d.keys))
     except DataError as e: raise DataError(f"{cfg.path}: {e.problem}", e.hint) from None

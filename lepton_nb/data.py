@@ -269,6 +269,10 @@ class Warehouse:
             where = _ragged_line(path, delimiter, source.encoding)
             raise DataError(f"{path}: cannot be read as CSV: {where or _first_line(e)}",
                             "fix that line, or set 'delimiter', 'encoding' or 'header' for this source") from None
+        if self.count(name) == 0 and (where := _ragged_line(path, delimiter, source.encoding)):
+            # DuckDB takes the shape of a ragged last line for the file's and reads no row: say which line it is
+            raise DataError(f"{path}: cannot be read as CSV: {where}",
+                            "fix that line, or set 'delimiter', 'encoding' or 'header' for this source")
 
     def _add_sqlite(self, name, path, table):
         "Copy a table of a SQLite file opened read-only (Python's SQLite has no file functions: views read no files)."
