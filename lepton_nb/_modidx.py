@@ -277,6 +277,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'lepton_nb.data._filter': ('data.html#_filter', 'lepton_nb/data.py'),
                                 'lepton_nb.data._first_line': ('data.html#_first_line', 'lepton_nb/data.py'),
                                 'lepton_nb.data._has_phone': ('data.html#_has_phone', 'lepton_nb/data.py'),
+                                'lepton_nb.data._header_problem': ('data.html#_header_problem', 'lepton_nb/data.py'),
                                 'lepton_nb.data._is_flag': ('data.html#_is_flag', 'lepton_nb/data.py'),
                                 'lepton_nb.data._is_missing_sql': ('data.html#_is_missing_sql', 'lepton_nb/data.py'),
                                 'lepton_nb.data._is_numeric': ('data.html#_is_numeric', 'lepton_nb/data.py'),

@@ -136,6 +136,18 @@ def _ragged_line(path:Path, delimiter:str, encoding:str) -> str:
     except (UnicodeDecodeError, csv.Error): return ""  # DuckDB's own message says more
     return ""
 
+def _header_problem(path:Path, delimiter:str, encoding:str) -> str:
+    "What is wrong with a CSV header's names — repeated or empty ones, which a reader would rename — as words ('' if nothing)."
+    try:
+        with open(path, newline="", encoding=encoding.replace("latin-1", "latin_1")) as f:
+            names = [n.strip() for n in next(csv.reader(f, delimiter=delimiter), [])]
+    except (UnicodeDecodeError, csv.Error): return ""  # the reader's own message says more
+    empty = [str(i + 1) for i, n in enumerate(names) if not n]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    said = [f"names {', '.join(map(repr, repeated[:5]))} more than once"] if repeated else []
+    said += [f"has no name for column(s) {', '.join(empty[:5])}"] if empty else []
+    return " and ".join(said)
+
 def file_sha256(path:Path) -> str:
     "SHA-256 of a file's bytes."
     h = hashlib.sha256()
@@ -258,6 +270,9 @@ class Warehouse:
 
     def _add_csv(self, name, path, source, delimiter):
         import duckdb
+        if source.header and (problem := _header_problem(path, delimiter, source.encoding)):
+            raise DataError(f"{path}: the header {problem}",
+                            "give every column a distinct, non-empty name in the first line")
         try:
             self.con.execute(f"create or replace table {ident(name)} as select * from read_csv({literal(path)}, "
                              f"delim={literal(delimiter)}, header={str(source.header).lower()}, "

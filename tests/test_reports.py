@@ -310,6 +310,7 @@ SRC = {"applications": {"path": "applications.csv"}}
     (b"Income,Status\n1,good\n2,bad,extra\n3,good\n", None, "line 3 has 3 fields where the first line has 2"),
     (b"Income,Status\n1,good\n2,bad\n3,good,extra\n", None, "line 4 has 3 fields where the first line has 2"),
     (b"Income,Status\n1,good\ninf,bad\n3,good\n", None, "infinite values in column(s) 'Income' (1 value)"),
+    (b"Income,Status,Income,\n1,good,2,x\n", None, "the header names 'Income' more than once and has no name for column(s) 4"),
     ("Income,Status\n1,caf\xe9\n2,bad\n".encode("latin-1"), None, "not utf-8"),
     (b"Income,Status\n", None, "the table is empty"),
     (None, {"data": {"sources": SRC, "query": "select Salary, Status from applications"}}, 'the query failed: Referenced column "Salary" not found'),
@@ -318,7 +319,7 @@ SRC = {"applications": {"path": "applications.csv"}}
      "column 'Income': 1 value(s) cannot be read as number, e.g. 'ten'"),
     (b"Income,Status\n1,good\n1,bad\n3,good\n", {"data": {"sources": SRC, "keys": {"applications": ["Income"]}}},
      "should have one row per Income, but 1 key value(s) repeat, e.g. 1 (2 rows)"),
-], ids=["ragged", "ragged-last", "infinity", "encoding", "empty", "query-column", "query-table", "uncoercible", "duplicate-key"])
+], ids=["ragged", "ragged-last", "infinity", "header-names", "encoding", "empty", "query-column", "query-table", "uncoercible", "duplicate-key"])
 def test_bad_input_gets_a_data_error_naming_what_is_wrong(tmp_path, capsys, raw, change, expected):
     err = _bad(tmp_path, capsys, change, raw=raw)
     assert expected in err
