@@ -83,6 +83,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'lepton_nb.bundle._npz': ('bundle.html#_npz', 'lepton_nb/bundle.py'),
                                   'lepton_nb.bundle._reason_columns': ('bundle.html#_reason_columns', 'lepton_nb/bundle.py'),
                                   'lepton_nb.bundle._rebuild': ('bundle.html#_rebuild', 'lepton_nb/bundle.py'),
+                                  'lepton_nb.bundle._rebuilding': ('bundle.html#_rebuilding', 'lepton_nb/bundle.py'),
                                   'lepton_nb.bundle._recommend_file': ('bundle.html#_recommend_file', 'lepton_nb/bundle.py'),
                                   'lepton_nb.bundle._recommender': ('bundle.html#_recommender', 'lepton_nb/bundle.py'),
                                   'lepton_nb.bundle._seal': ('bundle.html#_seal', 'lepton_nb/bundle.py'),

@@ -5,6 +5,7 @@
 # %% ../nbs/11_bundle.ipynb #991b00cf
 from __future__ import annotations
 import functools, hashlib, hmac, io, json, math, os, zipfile
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -345,11 +346,19 @@ def _names(value, allow_none:bool=False) -> bool:
     "Whether `value` is a column name as a config gives it (a short string), or None where allowed."
     return (allow_none and value is None) or (isinstance(value, str) and 0 < len(value) <= 200)
 
+@contextmanager
+def _rebuilding(folder:Path):
+    "Whatever a consistently rewritten bundle breaks while its model is rebuilt becomes a BundleError, never a traceback."
+    try: yield
+    except Exception as e:
+        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
+                          "use a bundle written by this lepton_nb") from None
+
 def _forecaster(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "A GlobalForecaster from bundle.json's settings and weights.npz, every part checked; a BundleError otherwise."
     from lepton_nb.forecast import season_length
     from lepton_nb.forecast_model import GlobalForecaster
-    try:
+    with _rebuilding(folder):
         if meta.get("kind") != "forecast": raise ValueError(f"a GlobalForecaster cannot score a {meta.get('kind')!r} bundle")
         model = GlobalForecaster.from_state(meta["forecaster"], _npz(blobs[WEIGHTS]))
         if tuple(model.quantiles) != (0.1, 0.5, 0.9): raise ValueError("a forecast bundle's quantiles are 0.1, 0.5, 0.9")
@@ -360,15 +369,12 @@ def _forecaster(folder:Path, meta:dict, blobs:dict[str, bytes]):
             raise ValueError("the columns in bundle.json are not what lepton_nb writes")
         season_length(meta["freq"])  # a ConfigError for an alias pandas does not know
         if meta.get("fill") not in ("zero", "interpolate"): raise ValueError(f"unknown fill {meta.get('fill')!r}")
-    except Exception as e:  # a consistently rewritten file: whatever it breaks is a BundleError, never a traceback
-        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
-                          "use a bundle written by this lepton_nb") from None
     return model
 
 def _text_model(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "A text classifier from bundle.json's state and weights.npz, every part checked; a BundleError otherwise."
     import importlib
-    try:
+    with _rebuilding(folder):
         if meta.get("kind") != "text": raise ValueError(f"a text model cannot score a {meta.get('kind')!r} bundle")
         name = meta["estimator"]
         model = getattr(importlib.import_module(f"lepton_nb.{ESTIMATORS[name]}"), name).from_state(
@@ -377,15 +383,12 @@ def _text_model(folder:Path, meta:dict, blobs:dict[str, bytes]):
         if meta["classes"] != [str(c) for c in model.classes_]: raise ValueError("the classes do not match the model")
         if not (threshold is None or (_is_fraction(threshold))): raise ValueError("the threshold is not in [0, 1]")
         if not _names(text) or meta["features"] != [text]: raise ValueError("the text column is not what lepton_nb writes")
-    except Exception as e:  # a consistently rewritten file: whatever it breaks is a BundleError, never a traceback
-        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
-                          "use a bundle written by this lepton_nb") from None
     return model
 
 def _recommender(folder:Path, meta:dict, blobs:dict[str, bytes]):
     "A recommender from bundle.json's state and weights.npz, every part checked; a BundleError otherwise."
     from lepton_nb import recsys
-    try:
+    with _rebuilding(folder):
         if meta.get("kind") != "recommendation": raise ValueError(f"a recommender cannot score a {meta.get('kind')!r} bundle")
         c = meta["columns"]
         if not (isinstance(c, dict) and _names(c.get("user")) and _names(c.get("item"))
@@ -395,9 +398,6 @@ def _recommender(folder:Path, meta:dict, blobs:dict[str, bytes]):
         if not isinstance(state, dict) or state.get("estimator") != meta["estimator"]:
             raise ValueError("the model's state does not match its estimator")
         model = getattr(recsys, meta["estimator"]).from_state(state, _npz(blobs[WEIGHTS]))
-    except Exception as e:  # a consistently rewritten file: whatever it breaks is a BundleError, never a traceback
-        raise BundleError(f"{folder}: the model cannot be rebuilt: {type(e).__name__}: {e}",
-                          "use a bundle written by this lepton_nb") from None
     return model
 
 def _is_fraction(value) -> bool:
