@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KERNEL := lepton-nb
 
-.PHONY: install hooks demo test check-generated nbtest pytest lab export clean bench
+.PHONY: install hooks demo test check-generated nbtest pytest fuzz lab export clean bench
 
 $(STAMP): pyproject.toml requirements-nodeps.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "lepton_nb needs Python 3.11 or newer; set PYTHON=python3.11 (or newer)")'
@@ -46,6 +46,12 @@ nbtest: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest tests
+
+# The long checks: 600 random inputs per reader and checker (`make test` runs 25, the same each time), and every demo
+# client built twice (2 and 4 workers, two folders) for identical metrics and weights. About 10 minutes on 2 cores.
+fuzz: $(STAMP)
+	LEPTON_NB_FUZZ=1 LEPTON_NB_LONG=1 $(BIN)/python -m pytest tests/test_properties.py tests/test_reproducible.py \
+		-W ignore::UserWarning --hypothesis-show-statistics
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e ".[dev,lab]"

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 from pydantic import BaseModel, ConfigDict, Field
 from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
+from .data import read_dates
 from .mining import basket_matrix, mine_rules, rule_lift_on
 from .reporting import CaseReport, Words, _column_key, shown_pii
 from .render import code, esc, short, table
@@ -56,10 +57,7 @@ def basket_order(df:pd.DataFrame, transaction:str, time_column:str|None=None) ->
     if time_column is None: return pd.Index(pd.unique(df[transaction]))
     when = df[time_column]
     if not (pd.api.types.is_datetime64_any_dtype(when) or pd.api.types.is_numeric_dtype(when)):
-        try: when = pd.to_datetime(when, errors="coerce", utc=True)  # one format, read from the column; others are gaps
-        except (ValueError, TypeError) as e:
-            raise DataError(f"time column {time_column!r}: cannot be read as dates ({e})",
-                            "coerce it to dates in a cleaning step ({coerce: {time: date}}), or leave out `time`") from None
+        when = read_dates(when, time_column)  # the formats and day/month rules of `coerce: date`
     if when.isna().any():
         raise DataError(f"time column {time_column!r}: {int(when.isna().sum())} values are missing or not dates",
                         "give the column one date format (a cleaning step `coerce: {time: date}` reads mixed ones), "

@@ -14,7 +14,7 @@ import sklearn
 import pandas as pd
 import lepton_nb
 from .core import BundleError, ConfigError, DataError
-from .data import frame_sha256
+from .data import frame_sha256, read_dates
 from .explain import attributions, reason_codes
 from .preprocess import MISSING, Preprocessor
 from .tabular import TreeInputs, check_tree_arrays
@@ -503,7 +503,7 @@ def check_input(meta:dict, df:pd.DataFrame) -> tuple[pd.DataFrame, dict]:
             out[col] = num
             lo, hi = spec.get("min"), spec.get("max")
             if lo is not None: issues[col] = {"out_of_range": int(((num < lo) | (num > hi)).sum())}
-        elif spec["kind"] == "date": out[col] = pd.to_datetime(out[col], errors="coerce")
+        elif spec["kind"] == "date": out[col] = read_dates(out[col], col)
         elif "categories" in spec:  # columns of many distinct values list none, so none are counted
             seen = set(spec["categories"])
             vals = out[col].dropna().astype(str)

@@ -4,22 +4,23 @@
 
 # %% ../nbs/02_data.ipynb #f8851e6a
 from __future__ import annotations
-import csv, hashlib, os, re, sqlite3, tempfile
+import csv, datetime, hashlib, os, re, sqlite3, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sklearn.metrics import roc_auc_score
 from .core import DataError
 from .render import number, value_range
 
 # %% auto #0
-__all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'DATE_FORMATS', 'MODEL_TEXT', 'ident', 'literal', 'sql_expression',
-           'select_statement', 'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256',
-           'Dedup', 'CleaningStep', 'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage',
-           'is_free_text', 'detect_pii', 'mask', 'leakage', 'Profile', 'profile']
+__all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'MODEL_TEXT', 'ident', 'literal', 'sql_expression', 'select_statement',
+           'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256', 'DateFormat',
+           'date_formats', 'day_month_order', 'settled_order', 'read_dates', 'Dedup', 'CleaningStep', 'clean',
+           'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'is_free_text', 'detect_pii', 'mask',
+           'leakage', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -155,6 +156,22 @@ def file_sha256(path:Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
     return h.hexdigest()
 
+_LATE = re.compile(r"CSV Error on Line: (\d+).*?converting column \"(.*?)\"\. Could not convert string \"(.*?)\" to '(\w+)'",
+                   re.S)
+
+def _late_value(error:str, table:str) -> DataError|None:
+    """The problem when DuckDB's reader finds a value past its sniffer's sample that does not fit the type it chose
+    (`n/a` in a column of numbers, `13/04/2023` after `04/13/2023`), with the column as `.column`; None for other errors."""
+    m = _LATE.search(error)
+    if not m: return None
+    line, column, value, kind = m.groups()
+    read = "date" if kind in ("DATE", "TIMESTAMP") else "number"
+    e = DataError(f"table {table!r}, column {column!r}: line {line} has {value!r} where the column otherwise holds "
+                  f"{read}s ({kind}), so the column is read as text",
+                  f"fix that value, or add a cleaning step {{table: {table}, coerce: {{{column}: {read}}}}}")
+    e.column = column
+    return e
+
 # %% ../nbs/02_data.ipynb #f466feb9
 def data_roots(extra=()) -> list[Path]:
     "The data roots the user named: `extra` (e.g. from `--data-root`) and LEPTON_NB_DATA_ROOTS, resolved."
@@ -192,6 +209,7 @@ class Warehouse:
         self.con.execute(f"SET memory_limit = {literal(memory_limit)}")
         self.con.execute("SET preserve_insertion_order = false")
         self.fingerprints = {}
+        self.unsettled = {}  # (table, column) -> the DataError `clean` raises unless a cleaning step coerces it
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
@@ -273,12 +291,14 @@ class Warehouse:
         if source.header and (problem := _header_problem(path, delimiter, source.encoding)):
             raise DataError(f"{path}: the header {problem}",
                             "give every column a distinct, non-empty name in the first line")
+        # text stays text: DuckDB would otherwise turn yes/no columns into booleans
+        options = (f"delim={literal(delimiter)}, header={str(source.header).lower()}, "
+                   f"encoding={literal(source.encoding)}, "
+                   "auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR']")
+        text = {}  # column -> the DataError `clean` raises unless a cleaning step coerces it
         try:
-            self.con.execute(f"create or replace table {ident(name)} as select * from read_csv({literal(path)}, "
-                             f"delim={literal(delimiter)}, header={str(source.header).lower()}, "
-                             f"encoding={literal(source.encoding)}, "
-                             # text stays text: DuckDB would otherwise turn yes/no columns into booleans
-                             "auto_type_candidates=['BIGINT', 'DOUBLE', 'DATE', 'TIMESTAMP', 'VARCHAR'])")
+            while not self._read_csv(name, path, options, text): pass
+            self._unsettled_dates(name, path, options, text)
         except duckdb.InterruptException: raise
         except duckdb.Error as e:
             where = _ragged_line(path, delimiter, source.encoding)
@@ -288,6 +308,40 @@ class Warehouse:
             # DuckDB takes the shape of a ragged last line for the file's and reads no row: say which line it is
             raise DataError(f"{path}: cannot be read as CSV: {where}",
                             "fix that line, or set 'delimiter', 'encoding' or 'header' for this source")
+        self.unsettled |= {(name, col): error for col, error in text.items()}
+
+    def _read_csv(self, name, path, options, text:dict) -> bool:
+        """Read a CSV with the columns in `text` as text; False, with one more column in `text`, when a value past the
+        sniffer's sample does not fit the type it chose for its column."""
+        import duckdb
+        as_text = ", ".join(f"{literal(c)}: 'VARCHAR'" for c in text)
+        types = f", types={{{as_text}}}" if text else ""
+        try: self.con.execute(f"create or replace table {ident(name)} as "
+                              f"select * from read_csv({literal(path)}, {options}{types})")
+        except duckdb.ConversionException as e:
+            late = _late_value(str(e), name)
+            if late is None or late.column in text or len(text) >= 100: raise
+            text[late.column] = late
+            return False
+        return True
+
+    def _unsettled_dates(self, name, path, options, text:dict):
+        """Read again as text the date columns DuckDB's sniffer read day first (or month first) though no value has a part
+        above 12: `clean` refuses them until a cleaning step declares their format."""
+        kinds = self.con.execute(f"select column_name, column_type from (describe {ident(name)})").fetchall()
+        dated = [c for c, kind in kinds if kind in ("DATE", "TIMESTAMP")]
+        if not dated: return
+        sniffed = f"select DateFormat, TimestampFormat from sniff_csv({literal(path)}, {options})"
+        if not any(f and re.match(r"%[dm][/.-]", f) for f in self.con.execute(sniffed).fetchone()): return  # ISO
+        unsettled = [c for c in dated if self.con.execute(f"select max(day({ident(c)})) <= 12 and "
+                                                          f"bool_or(day({ident(c)}) <> month({ident(c)})) "
+                                                          f"from {ident(name)}").fetchone()[0]]
+        if not unsettled: return
+        self._read_csv(name, path, options, text | dict.fromkeys(unsettled))
+        for c in unsettled:
+            values = self.con.execute(f"select distinct {_as_text(c)} from {ident(name)} limit 10000").fetchall()
+            try: settled_order([v[0] for v in values], f"table {name!r}, column {c!r}", _declare(name, c))
+            except DataError as e: text[c] = e
 
     def _add_sqlite(self, name, path, table):
         "Copy a table of a SQLite file opened read-only (Python's SQLite has no file functions: views read no files)."
@@ -343,6 +397,89 @@ def frame_sha256(df:pd.DataFrame) -> str:
     h.update(pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes())
     return h.hexdigest()
 
+# %% ../nbs/02_data.ipynb #6e0e973a
+_DATE_CODES = set("aAbBdmyYHIMSpfzZj%")
+
+class DateFormat(BaseModel):
+    "A declared date format for `coerce`, in strptime codes: `{opened: {date: '%m/%d/%Y'}}` reads 04/11/2023 as 11 April."
+    model_config = ConfigDict(extra="forbid")
+    date: str = Field(min_length=2, max_length=60)
+
+    @field_validator("date")
+    @classmethod
+    def _known_codes(cls, v:str) -> str:
+        codes = set(re.findall(r"%(.)", v))
+        if not codes & set("dmyYbBj") or codes - _DATE_CODES:
+            raise ValueError(f"date format {v!r}: write it in strptime codes (%Y %y %m %d %b %B %H %M %S), "
+                             "e.g. '%m/%d/%Y' for 04/11/2023 as 11 April")
+        return v
+
+_SLASHED = re.compile(r"^\s*(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)")
+_WORDED = ("%d %b %Y", "%d %B %Y", "%b %d %Y", "%B %d %Y", "%b %d, %Y", "%B %d, %Y", "%d-%b-%y", "%d-%b-%Y",
+           "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+
+def date_formats(first:str="day") -> list[str]:
+    """The formats `coerce: date` tries after ISO 8601: day, month, year (or month first) with / . or -, two-digit years
+    before four, with an optional time; then month names and year-first forms."""
+    order = "%d{0}%m{0}" if first == "day" else "%m{0}%d{0}"
+    return [order.format(sep) + year + time for year in ("%y", "%Y") for sep in "/.-"
+            for time in ("", " %H:%M", " %H:%M:%S")] + list(_WORDED)
+
+def day_month_order(values) -> tuple[str|None, list[str]]:
+    """Which part comes first in dates like 04/11/2023, read from the values, with examples: 'day' or 'month' (some
+    value has the other part above 12), 'both' (values of each kind), 'either' (every such value reads both ways) or
+    None (no such values, or each reads the same both ways)."""
+    parts = [(v, int(m[1]), int(m[3])) for v in values if isinstance(v, str) and (m := _SLASHED.match(v))]
+    day = [v for v, a, b in parts if a > 12 >= b]
+    month = [v for v, a, b in parts if b > 12 >= a]
+    if day and month: return "both", [day[0], month[0]]
+    if day or month: return ("day", day[:1]) if day else ("month", month[:1])
+    either = [v for v, a, b in parts if a != b]
+    return ("either", either[:1]) if either else (None, [])
+
+def _both_ways(example:str) -> tuple[str, str]:
+    "The day-first and month-first formats of a date like 04/11/2023."
+    m = _SLASHED.match(example)
+    year = "%Y" if len(m[4]) == 4 else "%y"
+    return f"%d{m[2]}%m{m[2]}{year}", f"%m{m[2]}%d{m[2]}{year}"
+
+def settled_order(values, where:str, # what the values are, e.g. "table 'apps', column 'opened'"
+                  declare, # (day-first format, month-first format) -> the hint: how to declare one
+                 ) -> str:
+    "'day' or 'month': the order of dates like 04/11/2023 in `values`, or a DataError when they mix orders or read both ways."
+    order, examples = day_month_order(values)
+    if order == "both":
+        raise DataError(f"{where}: the dates mix two orders: {examples[0]!r} has the day first, {examples[1]!r} the "
+                        "month first", "write the column in one format, or declare one and fix the rest")
+    if order == "either":
+        day, month = _both_ways(examples[0])
+        text = _SLASHED.match(examples[0])[0].strip()
+        read = [datetime.datetime.strptime(text, f).strftime("%-d %B %Y") for f in (day, month)]
+        raise DataError(f"{where}: dates like {examples[0]!r} read both ways — {read[0]} with the day first, "
+                        f"{read[1]} with the month first — and no value has a part above 12 to settle it",
+                        declare(day, month))
+    return order or "day"
+
+def read_dates(s:pd.Series, column:str, fmt:str|None=None) -> pd.Series:
+    """Text dates as datetimes by the rules of `coerce: date`: ISO 8601, then `fmt` or the order the values show; a
+    DataError naming the column for values that read both ways, mix orders or are no dates."""
+    if pd.api.types.is_datetime64_any_dtype(s): return s
+    text = s.astype("string").str.strip()
+    present = text.notna() & (text != "")
+    out = pd.to_datetime(text.where(present), format="ISO8601", errors="coerce", utc=True).dt.tz_localize(None)
+    declare = lambda day, month: "write the dates as YYYY-MM-DD"
+    formats = [fmt] if fmt else date_formats(settled_order(text[present & out.isna()].unique(), f"column {column!r}",
+                                                           declare))
+    for f in formats:
+        todo = present & out.isna()
+        if not todo.any(): break
+        out[todo] = pd.to_datetime(text[todo], format=f, errors="coerce")
+    bad = text[present & out.isna()]
+    if len(bad):
+        raise DataError(f"column {column!r}: {len(bad)} value(s) cannot be read as dates, e.g. "
+                        + ", ".join(map(repr, bad.unique()[:3])), "write them as YYYY-MM-DD, or leave them empty")
+    return out
+
 # %% ../nbs/02_data.ipynb #d0251d50
 class Dedup(BaseModel):
     "Keep one row per key: the latest by `latest_by` when given."
@@ -355,7 +492,7 @@ class CleaningStep(BaseModel):
     model_config = ConfigDict(extra="forbid")
     table: str
     drop_duplicates: Literal["all"]|Dedup|None = None
-    coerce: dict[str, Literal["number", "date", "text"]]|None = None
+    coerce: dict[str, Literal["number", "date", "text"]|DateFormat]|None = None
     normalize: list[str]|None = None
     missing: dict[str, Literal["impute", "indicator", "drop"]]|None = None
     clip: dict[str, tuple[float, float]]|None = None
@@ -376,8 +513,6 @@ class CleaningStep(BaseModel):
 
 ACTIONS = ("drop_duplicates", "coerce", "normalize", "missing", "clip", "filter")
 MISSING_MARKERS = ("", "na", "n/a", "nan", "null", "none", "-", "?")
-DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d", "%d-%m-%Y", "%d %b %Y", "%b %d %Y", "%B %d, %Y",
-                "%Y%m%d")
 
 # %% ../nbs/02_data.ipynb #d39b3c08
 def _as_text(col:str) -> str:
@@ -390,11 +525,10 @@ def _number_sql(col:str) -> str:
     scale = f"case when {text} like '%\\%%' escape '\\' then 0.01 else 1 end"
     return f"try_cast(nullif({stripped}, '') as double) * {scale}"
 
-def _date_sql(col:str) -> str:
-    "SQL turning text dates in several formats into a TIMESTAMP."
-    tries = ([f"try_cast({_as_text(col)} as timestamp)"]
-             + [f"try_strptime({_as_text(col)}, {literal(f)})" for f in DATE_FORMATS])
-    return f"coalesce({', '.join(tries)})"
+def _date_sql(col:str, formats:list[str]) -> str:
+    "SQL turning text dates into a TIMESTAMP: ISO 8601, else the first of `formats` that reads the value."
+    return (f"coalesce(try_cast({_as_text(col)} as timestamp), "
+            f"try_strptime({_as_text(col)}, [{', '.join(map(literal, formats))}]))")
 
 def _is_missing_sql(col:str) -> str:
     return f"({ident(col)} is null or lower({_as_text(col)}) in ({', '.join(map(literal, MISSING_MARKERS))}))"
@@ -416,26 +550,44 @@ def _is_numeric(wh:Warehouse, table:str, col:str) -> bool:
     kind = wh.con.execute(sql, [table, col]).fetchall()[0][0]
     return kind.split("(")[0] in _NUMERIC
 
+def _declare(table:str, col:str):
+    "The hint for `settled_order` on dates in `table`.`col`: the cleaning step that declares their format."
+    return lambda day, month: (f"declare the format in a cleaning step: {{table: {table}, coerce: {{{col}: "
+                               f"{{date: '{month}'}}}}}} for the month first, or '{day}' for the day first")
+
+def _coerce_sql(wh:Warehouse, step:CleaningStep, col:str, kind) -> tuple[str, str]:
+    "The SQL reading `col` as `kind`, and the log's note; for dates the order the values show, or a DataError."
+    if kind == "number": return _number_sql(col), "to number"
+    if kind == "text": return _as_text(col), "to text"
+    if isinstance(kind, DateFormat): return _date_sql(col, [kind.date]), f"to date ({kind.date})"
+    t, text = ident(step.table), _as_text(col)
+    slashed = wh.con.execute(f"select distinct regexp_extract({text}, '^(\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}})') "
+                             f"from {t} where regexp_matches({text}, '^\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2}}')").fetchall()
+    order = settled_order([r[0] for r in slashed], f"table {step.table!r}, column {col!r}", _declare(step.table, col))
+    return _date_sql(col, date_formats(order)), f"to date ({order} first)" if slashed else "to date"
+
 def _coerce(wh:Warehouse, step:CleaningStep) -> list[dict]:
     t, rows, out = ident(step.table), wh.count(step.table), []
     for col, kind in step.coerce.items():
-        new = {"number": _number_sql(col), "date": _date_sql(col), "text": _as_text(col)}[kind]
+        wh.unsettled.pop((step.table, col), None)
+        name = "date" if isinstance(kind, DateFormat) else kind
+        new, note = _coerce_sql(wh, step, col, kind)
         bad = wh.con.execute(f"select distinct cast({ident(col)} as varchar) from {t} where not {_is_missing_sql(col)} "
                              f"and ({new}) is null limit 5").fetchall()
         if bad:
             n = wh.con.execute(f"select count(*) from {t} where not {_is_missing_sql(col)} "
                                f"and ({new}) is null").fetchone()[0]
-            raise DataError(f"table {step.table!r}, column {col!r}: {n} value(s) cannot be read as {kind}, e.g. "
+            raise DataError(f"table {step.table!r}, column {col!r}: {n} value(s) cannot be read as {note[3:]}, e.g. "
                             + ", ".join(repr(b[0]) for b in bad),
                             "fix those values, or declare another type for the column")
-        direct = {"number": "double", "date": "timestamp", "text": "varchar"}[kind]
+        direct = {"number": "double", "date": "timestamp", "text": "varchar"}[name]
         # changed: rewritten text, or a marker made missing
         changed = wh.con.execute(f"select count(*) from {t} where {ident(col)} is not null and "
                                  f"({_is_missing_sql(col)} or try_cast({_as_text(col)} as {direct}) "
                                  "is null)").fetchone()[0]
         _rebuild(wh, step.table, f"select * replace (case when {_is_missing_sql(col)} then null else {new} end "
                                  f"as {ident(col)}) from {t}")
-        out.append(_log(step, col, rows, rows, changed, f"to {kind}"))
+        out.append(_log(step, col, rows, rows, changed, note))
     return out
 
 def _missing(wh:Warehouse, step:CleaningStep) -> list[dict]:
@@ -524,6 +676,8 @@ def clean(wh:Warehouse, steps:list[CleaningStep]) -> pd.DataFrame:
         except duckdb.InterruptException:
             raise DataError(f"{what} was interrupted before it finished", _INTERRUPTED) from None
         except duckdb.Error as e: raise DataError(f"{what} failed: {_first_line(e)}") from None
+    for key in sorted(wh.unsettled):  # read as text, and no cleaning step said how to read them
+        raise DataError(wh.unsettled[key].problem, wh.unsettled[key].hint)
     return pd.DataFrame(rows, columns=["step", "table", "action", "column", "rows_before", "rows_after",
                                        "values_changed", "note"])
 
@@ -626,7 +780,12 @@ _PHONE = re.compile(r"(?<![\w.,+-])(?:\+\d{1,3}[ .-]?|\(\d{1,4}\)[ .-]?)?\d{2,6}
 # dates and times, thousands like 1 234 567, IP addresses: digits in groups that are not phone numbers
 _NOT_PHONE = re.compile(r"^(\d{4}[-./]\d{1,2}[-./]\d{1,2}|\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$"
                          r"|\d{1,3}([ .,])\d{3}(\2\d{3})*$"
-                        r"|\d{1,3}(\.\d{1,3}){3}$)")
+                        r"|\d{1,3}(\.\d{1,3}){3}$"
+                        r"|\d{1,2} \d{1,2} (19|20)\d\d$|(19|20)\d\d \d{1,2} \d{1,2}$)")
+# a date or time in any common format: a column of them is dates, never personal data
+_DATE_TEXT = re.compile(r"^\s*(\d{4}[-/. ]\d{1,2}[-/. ]\d{1,2}|\d{1,2}[-/. ]\d{1,2}[-/. ]\d{2,4}"
+                        r"|\d{1,2}[ -][A-Za-z]{3,9}[ -]\d{2,4}|[A-Za-z]{3,9} \d{1,2},? \d{4})"
+                        r"([ T]\d{1,2}:\d\d\S*)?\s*$")
 _UP, _LOW = "A-ZÀ-ÖØ-Þ", "a-zß-öø-ÿ"
 # one name: Maria, O'Brien, McDonald, Jean-Luc
 _GIVEN = f"[{_UP}][{_LOW}]{{0,2}}['’]?[{_UP}]?[{_LOW}]+(?:-[{_UP}][{_LOW}]+)?"
@@ -663,7 +822,7 @@ def _pii_in_values(values:pd.Series, free_text:bool=False) -> str|None:
     """Why text values hold personal data (most look like it, any contains it, or they look like names), or None.
     Free text is personal data only when most values look like it: addresses or numbers inside a note are masked
     wherever the note is read (`lepton_nb.text.mask_personal`)."""
-    if not len(values): return None
+    if not len(values) or values.str.match(_DATE_TEXT).mean() > 0.5: return None
     for kind, pattern in _PII_VALUE.items():
         hits = values.str.match(pattern)
         if kind == "phone numbers": hits &= values.str.count(r"\d").ge(7) & ~values.str.match(_NOT_PHONE)

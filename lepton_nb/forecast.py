@@ -12,6 +12,7 @@ import pandas as pd
 from pandas.tseries.frequencies import to_offset
 from scipy.stats import norm
 from .core import ConfigError, DataError
+from .data import read_dates
 
 # %% auto #0
 __all__ = ['FILLS', 'MAX_STEPS', 'PANEL_COLUMNS', 'QUANTILES', 'SeriesReport', 'season_length', 'infer_frequency',
@@ -60,10 +61,7 @@ def _timestamps(values:pd.Series, time:str) -> pd.Series:
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         raise DataError(f"column {time!r} holds numbers, not dates or times (e.g. {values.iloc[0]!r})",
                         f"turn them into dates first, e.g. df[{time!r}] = pd.to_datetime(df[{time!r}], unit='s')")
-    try: stamps = pd.to_datetime(values)
-    except (ValueError, TypeError, OverflowError) as e:
-        raise DataError(f"column {time!r} cannot be read as time stamps ({str(e).splitlines()[0]})",
-                        f"pass dates or times, e.g. df[{time!r}] = pd.to_datetime(df[{time!r}], format=...)") from e
+    stamps = read_dates(values, time)  # the day/month order the values show, never a guess
     missing = stamps.isna()
     if missing.any():
         raise DataError(f"column {time!r} has {int(missing.sum()):,} missing time stamps, e.g. rows {_rows(missing)}",

@@ -48,11 +48,11 @@ def _values(df:pd.DataFrame, key:str, column:str|None) -> np.ndarray:
     "The numbers of a rating or weight column: finite, and weights not negative; ones when there is no column."
     if column is None: return np.ones(len(df), np.float32)
     values = pd.to_numeric(_column(df, key, column), errors="coerce").to_numpy(np.float64)
-    bad = ~np.isfinite(values) | ((values < 0) if key == "weight" else False)
+    bad = ~(np.abs(values) <= np.finfo(np.float32).max) | ((values < 0) if key == "weight" else False)  # and NaN
     if bad.any():
         first = df[column].iloc[int(np.argmax(bad))]
         raise DataError(f"the {key} column {column!r} has {int(bad.sum()):,} values that are not "
-                        f"{'non-negative ' if key == 'weight' else ''}numbers (first: {first!r})",
+                        f"{'non-negative ' if key == 'weight' else ''}finite numbers below 3.4e38 (first: {first!r})",
                         "coerce it to numbers in a cleaning step, or drop those rows")
     return values.astype(np.float32)
 

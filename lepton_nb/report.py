@@ -6,7 +6,6 @@
 from __future__ import annotations
 import copy, ctypes, errno, hashlib, html, json, os, re, shutil, signal, subprocess, sys, tempfile, threading
 import time, traceback
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -154,8 +153,26 @@ def output_folder(out_dir, customer:str|None=None) -> Path:
     if customer: _check_report_folder(out / customer)
     return out
 
+def _staging(out_dir:Path, customer:str) -> Path:
+    "A new hidden folder where a run writes `customer`'s report before it is swapped into place; it names the run's pid."
+    return Path(tempfile.mkdtemp(prefix=f".{customer}.{os.getpid()}.", dir=out_dir))
+
+def _alive(pid:int) -> bool:
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except OSError: return True  # another user's process
+    return True
+
+def _remove_stale(final:Path) -> None:
+    "Remove the staging folders of runs for this customer that were killed (their process is gone)."
+    for folder in final.parent.glob(f".{final.name}.*.*"):
+        pid = folder.name.split(".")[2]
+        if folder.is_dir() and not folder.is_symlink() and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
 def _check_report_folder(final:Path) -> None:
     "Recover a report left in `.<customer>.old` by a crash; refuse a file or a link where the folder belongs."
+    _remove_stale(final)
     old = final.with_name(f".{final.name}.old")
     if old.is_dir() and not old.is_symlink():
         if not final.exists() and not final.is_symlink(): old.rename(final)
@@ -212,11 +229,19 @@ def _execute(cfg:LoadedConfig, work:Path, limit:RunLimit) -> None:
                                    execution_timeout=max(1, int(limit.left()) + 1), start_timeout=120)
 
 def _keep_failed(work:Path, out_dir:Path, customer:str) -> None:
-    "Copy a failed run's notebook to DIR/_failed/<customer>/ for the team."
+    "Copy a failed run's notebook to DIR/_failed/<customer>/ for the team, if the disk lets us."
     if (work / "report.ipynb").exists():
         failed = out_dir / "_failed" / customer
-        failed.mkdir(parents=True, exist_ok=True)
-        shutil.copy(work / "report.ipynb", failed / "report.ipynb")
+        try:
+            failed.mkdir(parents=True, exist_ok=True)
+            shutil.copy(work / "report.ipynb", failed / "report.ipynb")
+        except OSError: pass  # a full disk: the run's own error says so
+
+def _unwritable(err:OSError, customer:str, out_dir:Path) -> ReportError:
+    "A file-system error while a report is written (a full disk, a quota) as the user's problem, not a traceback."
+    where = Path(err.filename) if err.filename else out_dir
+    return ReportError(f"{customer}: cannot write the report ({where}): {_os_reason(err, where)}",
+                       "free some space or choose another --out; the last good report is as it was")
 
 def missing_figures(nb) -> int:
     "Figures shown as text ('<Figure size ...>'), or fewer than the template declares in metadata `lepton_nb.figures`."
@@ -281,7 +306,7 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
     cfg, data = _check(config_path, templates, limit)
     out_dir = output_folder(out_dir, cfg.customer)
     stages, t = {"check_config_and_data": time.perf_counter() - t}, time.perf_counter()
-    work = Path(tempfile.mkdtemp(prefix=f".{cfg.customer}.", dir=out_dir))
+    work = _staging(out_dir, cfg.customer)
     try:
         try: limit.run(lambda: _execute(cfg, work, limit), "running the notebook")
         except ReportError:
@@ -292,12 +317,15 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
             if (isinstance(err, (PapermillExecutionError, TimeoutError, RuntimeError))
                     or "DeadKernel" in type(err).__name__):
                 raise _failure(err, cfg.customer) from None
+            if isinstance(err, OSError): raise _unwritable(err, cfg.customer, out_dir) from None
             raise
         stages["execute_notebook"], t = time.perf_counter() - t, time.perf_counter()
         collected = _collect(cfg, work)
-        _publish(cfg, work, collected, data.inputs, started, stages, timeout)
         final = out_dir / cfg.customer
-        _swap_into_place(work, final)
+        try:
+            _publish(cfg, work, collected, data.inputs, started, stages, timeout)
+            _swap_into_place(work, final)
+        except OSError as err: raise _unwritable(err, cfg.customer, out_dir) from None
         shutil.rmtree(out_dir / "_failed" / cfg.customer, ignore_errors=True)
         if (out_dir / "_failed").is_dir() and not any((out_dir / "_failed").iterdir()): (out_dir / "_failed").rmdir()
         return {"customer": cfg.customer, "name": cfg.name, "solution": cfg.solution, "kind": cfg.report.KIND,
@@ -343,6 +371,65 @@ def client_configs(folder) -> dict[Path, str]:
         if ids[path]: seen[ids[path]] = path
     return ids
 
+def _client_process(send, interrupted, threads:int, *args) -> None:
+    "A worker process's whole life: one client's report, its summary sent back through `send`."
+    _start_worker(interrupted, threads)
+    try: send.send(_report_one(*args))
+    finally: send.close()
+
+def _died(process, args) -> dict:
+    "The summary of a client whose worker process died before it could answer (killed, out of memory, a crash)."
+    code = process.exitcode
+    how = f"killed by {signal.Signals(-code).name}" if code and code < 0 and -code in signal.valid_signals() else \
+          f"exit code {code}"
+    return {"customer": args[4], "name": args[4], "solution": None, "kind": None, "status": "failed", "metrics": None,
+            "path": None, "config": args[0],
+            "error": f"the worker process running this client's report died ({how}); the other clients were not "
+                     "affected. Out of memory is the usual cause: run it alone with lepton-nb report to see"}
+
+def _run_isolated(args:list, workers:int, verbose:bool|None) -> list[dict]:
+    """Each client's report in a process of its own, `workers` at a time: a process that dies takes no other client
+    with it (a process pool would fail every report it had running or queued)."""
+    from multiprocessing.connection import wait
+    context = get_context("spawn")
+    interrupted = context.Event()
+    threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+    pending, running, answers, summaries = list(args), {}, {}, []
+    bar = progress(total=len(args), desc="client reports", disable=None if verbose is not False else True)
+    try:
+        while pending or running:
+            while pending and len(running) < max(1, workers):
+                a = pending.pop(0)
+                receive, send = context.Pipe(duplex=False)
+                process = context.Process(target=_client_process, args=(send, interrupted, threads, *a))
+                process.start()
+                send.close()
+                running[process.sentinel] = (process, receive, a)
+            waiting = [r for _, r, _ in running.values() if r not in answers]
+            for ready in wait([*running, *waiting]):
+                if ready in running: continue
+                try: answers[ready] = ready.recv()  # read as it comes: a big answer must not block its sender
+                except (EOFError, OSError): answers[ready] = None  # closed without an answer: the process died
+            for sentinel in [s for s in running if not running[s][0].is_alive()]:
+                process, receive, a = running.pop(sentinel)
+                if receive not in answers and receive.poll():
+                    try: answers[receive] = receive.recv()
+                    except (EOFError, OSError): pass
+                answer = answers.pop(receive, None)
+                process.join()
+                receive.close()
+                if answer is None and interrupted.is_set(): continue  # stopped by Ctrl-C before it started
+                s = answer if answer is not None else _died(process, a)
+                summaries.append(s)
+                bar.update()
+                bar.set_postfix_str(f"{s['customer']}: {s['status']}")
+    except KeyboardInterrupt:  # running workers got Ctrl-C too and stop their own reports; queued ones do not start
+        interrupted.set()
+        for process, _, _ in running.values(): process.join()
+        raise
+    finally: bar.close()
+    return summaries
+
 def report_all(folder="reports/customers", out_dir="reports/_build", workers:int=2, templates:Path|None=None,
                timeout:int=1800, verbose:bool|None=None) -> list[dict]:
     "Run every client config in `folder` in isolated worker processes; write DIR/index.html; return the summaries."
@@ -350,28 +437,7 @@ def report_all(folder="reports/customers", out_dir="reports/_build", workers:int
     out_dir = output_folder(out_dir)
     args = [(str(c.resolve()), str(out_dir), str(templates) if templates else None, timeout, customer or f"({c.name})")
             for c, customer in configs.items()]
-    summaries = []
-    context = get_context("spawn")
-    interrupted = context.Event()
-    pool = ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, max_tasks_per_child=1,
-                               initializer=_start_worker,
-                               initargs=(interrupted, max(1, (os.cpu_count() or 1) // max(1, workers))))
-    try:
-        futures = {pool.submit(_report_one, *a): a[4] for a in args}  # future -> the client's id
-        bar = progress(as_completed(futures), total=len(futures), desc="client reports",
-                       disable=None if verbose is not False else True)
-        for f in bar:
-            try: s = f.result()
-            except Exception as e:
-                s = {"customer": futures[f], "status": "failed", "error": f"worker process died: {e}", "metrics": None}
-            summaries.append(s)
-            bar.set_postfix_str(f"{s['customer']}: {s['status']}")
-    except KeyboardInterrupt:  # running workers got Ctrl-C too and stop their own reports; queued ones do not start
-        interrupted.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    summaries.sort(key=lambda s: s["customer"])
+    summaries = sorted(_run_isolated(args, workers, verbose), key=lambda s: s["customer"])
     write_index(out_dir, summaries)
     (out_dir / "summary.json").write_text(json.dumps(jsonable(summaries), indent=2))
     return summaries

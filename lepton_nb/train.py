@@ -18,8 +18,8 @@ from .core import TrainingError, ConfigError, progress
 
 # %% auto #0
 __all__ = ['ACTIVATIONS', 'LOSSES', 'METRIC_NAMES', 'MLP', 'get_weights', 'from_weights', 'row_loss', 'kernel_penalty',
-           'padded_rows', 'pad_rows', 'device_permutation', 'optimizer', 'valid_metric', 'History', 'fit', 'predict',
-           'fit_lbfgs']
+           'padded_rows', 'pad_rows', 'device_permutation', 'optimizer', 'data_mesh', 'data_shards', 'valid_metric',
+           'History', 'fit', 'predict', 'fit_lbfgs']
 
 # %% ../nbs/04_train.ipynb #b52120e6
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "logistic": jax.nn.sigmoid, "identity": lambda x: x}
@@ -126,16 +126,34 @@ def optimizer(name:str="adam") -> optax.GradientTransformation:
     decay = {"weight_decay": 1e-4} if name == "adamw" else {}  # optax's default
     return optax.inject_hyperparams(makers[name])(learning_rate=1e-3, **decay)
 
-@functools.partial(jax.jit, static_argnames=("graphdef", "tx", "kind", "batch_size", "penalised", "stochastic"))
+@functools.lru_cache(maxsize=None)
+def data_mesh(shards:int) -> jax.sharding.Mesh:
+    "A one-axis mesh, 'data', over the first `shards` devices JAX sees."
+    return jax.sharding.Mesh(np.array(jax.devices()[:shards]), ("data",))
+
+def data_shards(batch_size:int) -> int:
+    "How many devices share each batch: the most of those JAX sees that split it evenly (1 on one device)."
+    return max(d for d in range(1, jax.device_count() + 1) if batch_size % d == 0)
+
+def _split_batches(a, shards:int):
+    "Batches (batch, row, ...) with each batch's rows split across `shards` devices; as they are on one device."
+    if shards == 1: return a
+    spec = jax.sharding.PartitionSpec(None, "data")
+    return jax.lax.with_sharding_constraint(a, jax.sharding.NamedSharding(data_mesh(shards), spec))
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "tx", "kind", "batch_size", "penalised", "stochastic",
+                                             "shards"))
 def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphdef, tx, kind, batch_size, penalised,
                  stochastic=False, # an ensemble with dropout (`members`): one random key per batch
+                 shards=1, # devices each batch's rows are split across (data parallel; parameters replicated)
                 ):
     "One shuffled pass over the padded training rows, then validation: (params, opt_state, train_loss, [valid_loss, metric])."
     order = device_permutation(key, X.shape[0], n)  # real rows first, in random order
     batched = lambda a: a[order].reshape(-1, batch_size, *a.shape[1:])  # one gather per epoch, then contiguous batches
     real = (order < n).astype(jnp.float32).reshape(-1, batch_size)
     keys = jax.random.split(jax.random.fold_in(key, 1), real.shape[0]) if stochastic else jnp.zeros(real.shape[0])
-    batches = (batched(X), batched(y), batched(w), real, keys)
+    split = lambda a: _split_batches(a, shards)
+    batches = (split(batched(X)), split(batched(y)), split(batched(w)), split(real), keys)
     flat, unflatten = ravel_pytree(params)  # one vector: the optimiser updates one array, not one per layer
     is_kernel = ravel_pytree(jax.tree_util.tree_map_with_path(
         lambda path, v: jnp.full_like(v, "kernel" in jax.tree_util.keystr(path)), params))[0]
@@ -174,15 +192,19 @@ class History:
     rows: list = field(default_factory=list)
     best_epoch: int = 0
     stopped_early: bool = False
+    devices: int = 1  # devices each batch was split across
     def frame(self) -> pd.DataFrame:
         "The epochs as a DataFrame."
         return pd.DataFrame(self.rows).set_index("epoch") if self.rows else pd.DataFrame()
     @property
     def n_epochs(self) -> int: return len(self.rows)
 
-def _device_arrays(X, y, w, rows:int):
-    "Inputs padded to `rows` rows (padding weighted 0) and placed on JAX's default device."
-    return tuple(jnp.asarray(pad_rows(np.asarray(a), rows)) for a in (X, y, w))
+def _device_arrays(X, y, w, rows:int, shards:int=1):
+    "Inputs padded to `rows` rows (padding weighted 0), on JAX's default device or their rows split across `shards`."
+    padded = [pad_rows(np.asarray(a), rows) for a in (X, y, w)]
+    if shards == 1: return tuple(map(jnp.asarray, padded))
+    rows_split = jax.sharding.NamedSharding(data_mesh(shards), jax.sharding.PartitionSpec("data"))
+    return tuple(jax.device_put(a, rows_split) for a in padded)
 
 def _check_finite(loss:float, epoch:int, what:str="training"):
     "Raise a TrainingError when a loss is NaN or infinite."
@@ -226,13 +248,14 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
     opt_state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, jnp.float32)
     if weight_decay is not None and "weight_decay" in opt_state.hyperparams:
         opt_state.hyperparams["weight_decay"] = jnp.asarray(weight_decay, jnp.float32)
-    Xd, yd, wd = _device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, padded_rows(n, batch_size))
+    shards = data_shards(batch_size)  # every device JAX sees takes a share of each batch
+    Xd, yd, wd = _device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, padded_rows(n, batch_size), shards)
     valid_d = None
     if valid is not None:
         Xv, yv, *wv = valid
         wv = np.asarray(wv[0], np.float32) if wv else np.ones(len(Xv), np.float32)
         valid_d = _device_arrays(np.asarray(Xv, np.float32), _targets(loss, yv), wv, padded_rows(len(Xv), 64))
-    key, hist = jax.random.key(seed), History()
+    key, hist = jax.random.key(seed), History(devices=shards)
     best, best_params, waited = math.inf, params, 0
     bar = progress(range(1, epochs + 1), desc="training", disable=None if verbose in (None, True) else True)
     start = time.perf_counter()
@@ -241,7 +264,7 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
         params, opt_state, tl, vl = _train_epoch(params, opt_state, sub, rest, Xd, yd, wd, jnp.int32(n), valid_d,
                                                  jnp.float32(l2), graphdef=graphdef, tx=tx, kind=loss,
                                                  batch_size=batch_size, penalised=l2 > 0,
-                                                 stochastic=hasattr(model, "members"))
+                                                 stochastic=hasattr(model, "members"), shards=shards)
         tl, (vl, vm) = float(tl), map(float, np.asarray(vl))  # waits for the device: the epoch's wall time is now known
         _check_finite(tl, epoch)
         if valid_d is not None: _check_finite(vl, epoch, "validation")
@@ -299,9 +322,9 @@ def fit_lbfgs(model:MLP, X:np.ndarray, y:np.ndarray, *, loss:str="binary", sampl
     n = len(X)
     if n == 0: raise TrainingError("cannot train on zero rows", "check the training split")
     w = np.ones(n, np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
-    rows = padded_rows(n, 16)
-    Xd, yd, wd = _device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, rows)
-    real = jnp.asarray(np.arange(rows) < n, jnp.float32)
+    rows, shards = padded_rows(n, 16), data_shards(16)  # the rows split across every device JAX sees
+    Xd, yd, wd = _device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, rows, shards)
+    real = _device_arrays(np.arange(rows) < n, np.zeros(rows), np.zeros(rows), rows, shards)[0].astype(jnp.float32)
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     params, n_iter, final = _lbfgs(params, rest, Xd, yd, wd, real, jnp.float32(l2), jnp.float32(n), jnp.float32(tol),
                                    jnp.int32(max_iter), graphdef=graphdef, kind=loss)

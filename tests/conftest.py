@@ -32,6 +32,14 @@ def _rewrite_arrays(folder, arrays:dict, name:str="weights.npz"):
     _rewrite(folder, name, buffer.getvalue())
 
 
+def _model(folder):
+    "A model folder's arrays and description, without the time it was written: what a rerun must reproduce exactly."
+    import numpy as np
+    arrays = {f"{p.name}/{k}": v for p in sorted(folder.glob("*.npz")) for k, v in np.load(p).items()}
+    meta = {k: v for k, v in json.loads((folder / "bundle.json").read_text()).items() if k != "created"}
+    return arrays, meta
+
+
 def _cli(*args, cwd=ROOT):
     return subprocess.run([*CLI, *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=1200)
 

@@ -73,7 +73,7 @@ def test_forecast_bundle_forecasts_like_the_report_through_score_and_serve(demo,
                                   expected.sort_values(["region", "step"], ignore_index=True), check_dtype=False, rtol=1e-5)
     for change, why in (({"nights": "many"}, "not numbers|must be a number"),
                         ({"quarter": None}, "missing time stamps|must be"),
-                        ({"quarter": "not a date"}, "cannot be read as time stamps"),
+                        ({"quarter": "not a date"}, "cannot be read as dates"),
                         ({"nights": -3.0}, "negative values; this model was fitted on positive"),
                         ({"nights": 1e300}, "not finite numbers"),
                         ({"quarter": "0001-01-01"}, "periods are absent")):

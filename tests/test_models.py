@@ -93,3 +93,36 @@ def test_works_inside_scikit_learn_model_selection(cancer):
     assert scores.min() > 0.95
     search = GridSearchCV(LogisticRegression(), {"C": [0.01, 1.0]}, cv=3, scoring="roc_auc").fit(X_tr, y_tr)
     assert search.score(X_te, y_te) > 0.95
+
+
+SHARDED = """
+import json, warnings
+import numpy as np, jax
+from lepton_nb.datasets import load_breast_cancer
+from lepton_nb.tabular import LogisticRegression, MLPClassifier
+from sklearn.metrics import log_loss
+warnings.simplefilter("ignore")
+df = load_breast_cancer()
+X, y = df.drop(columns="diagnosis"), (df.diagnosis == "malignant").astype(int)
+mlp = MLPClassifier(hidden_layer_sizes=(16, 8), batch_size=32, max_iter=8, early_stopping=False, random_state=0).fit(X, y)
+logistic = LogisticRegression(C=1.0).fit(X, y)
+print(json.dumps({"devices": jax.device_count(), "shards": mlp.history_.devices, "losses": mlp.loss_curve_,
+                  "mlp": mlp.predict_proba(X)[:, 1].tolist(),
+                  "logistic": float(log_loss(y, logistic.predict_proba(X)[:, 1]))}))
+"""
+
+
+def test_training_on_4_devices_gives_the_losses_of_one():
+    "Each batch split across 4 (virtual) devices, the parameters replicated: the same losses and predictions as one device."
+    import json, os, subprocess, sys
+    runs = {}
+    for devices in (1, 4):
+        env = {**os.environ, "XLA_FLAGS": f"--xla_force_host_platform_device_count={devices}"}
+        run = subprocess.run([sys.executable, "-c", SHARDED], capture_output=True, text=True, env=env, timeout=600)
+        assert run.returncode == 0, run.stderr
+        runs[devices] = json.loads(run.stdout.strip().splitlines()[-1])
+    assert runs[4]["devices"] == 4 and runs[4]["shards"] == 4 and runs[1]["shards"] == 1
+    np.testing.assert_allclose(runs[4]["losses"], runs[1]["losses"], rtol=1e-5)
+    np.testing.assert_allclose(runs[4]["mlp"], runs[1]["mlp"], atol=1e-5)
+    # L-BFGS stops at a gradient tolerance: summed in another order, it stops a step apart at the same optimum
+    np.testing.assert_allclose(runs[4]["logistic"], runs[1]["logistic"], rtol=0, atol=1e-4)

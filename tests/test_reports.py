@@ -1,8 +1,11 @@
 """Client reports end to end: papermill runs of every template, the CLI, bad configs, failures."""
 import json
+import os
 import re
 import shutil
+import signal
 import subprocess
+import time
 
 import nbformat
 import pandas as pd
@@ -14,7 +17,7 @@ from lepton_nb.config import load_client_data
 from lepton_nb.solutions import load_config
 from lepton_nb.bundle import load_bundle
 
-from conftest import CLI, ROOT, TEMPLATES, _Page, _cli
+from conftest import CLI, ROOT, TEMPLATES, _Page, _cli, _model
 
 
 # Demo metrics pinned on both sides: a drop is a regression, a jump is a leak. Measured with `make demo` (seed 0).
@@ -167,6 +170,12 @@ def _with_planted_pii(df):
                      holder=[f"Zed{i} Quill{i}" for i in range(n)])
 
 
+# a template whose kernel says who it is (its pid and its parent's, the worker's) and then waits to be killed
+STUCK = ("import os, pathlib, time\n"
+         "pathlib.Path(output_dir).parent.parent.joinpath('stuck.pids').write_text(f'{os.getpid()} {os.getppid()}')\n"
+         "time.sleep(600)")
+
+
 @pytest.fixture(scope="module")
 def clients(tmp_path_factory):
     folder = tmp_path_factory.mktemp("customers")
@@ -175,18 +184,46 @@ def clients(tmp_path_factory):
     # a project's own template of the binary kind, next to the shipped ones; it fails inside the notebook
     _template(folder / "templates", "raise ValueError('the template broke on purpose')", name="broken_risk", kind="binary")
     (folder / "broken.yaml").write_text(CLIENT.format(customer="broken", params="{}").replace("credit_risk", "broken_risk"))
+    _template(folder / "templates", STUCK, name="stuck_risk", kind="binary")
+    (folder / "stuck.yaml").write_text(CLIENT.format(customer="stuck", params="{}").replace("credit_risk", "stuck_risk"))
     return folder
+
+
+def _pids_when_stuck(out, run, seconds=300):
+    "The stuck kernel's pid and its parent's, once it has written them; None if the run ended first."
+    pids = out.parent / "stuck.pids"
+    for _ in range(seconds * 10):
+        if pids.exists() and pids.read_text(): return tuple(map(int, pids.read_text().split()))
+        if run.poll() is not None: return None
+        time.sleep(0.1)
+    return None
+
+
+def _gone(pid, seconds=20) -> bool:
+    "Whether process `pid` has exited (or become a zombie) within `seconds`."
+    import psutil
+    for _ in range(seconds * 10):
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE: return True
+        except psutil.NoSuchProcess: return True
+        time.sleep(0.1)
+    return False
 
 
 @pytest.fixture(scope="module")
 def clients_built(clients, tmp_path_factory):
-    out = tmp_path_factory.mktemp("clients_build")
-    run = _cli("report-all", clients, "--out", out, "--workers", "2", "--templates", clients / "templates")
-    return out, run
+    "report-all over acme, broken and stuck, with stuck's worker process killed (SIGKILL) while its kernel runs."
+    out = tmp_path_factory.mktemp("build") / "clients"
+    run = subprocess.Popen([*CLI, "report-all", clients, "--out", out, "--workers", "2", "--templates",
+                            clients / "templates"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    pids = _pids_when_stuck(out, run)
+    if pids: os.kill(pids[1], signal.SIGKILL)  # the worker, as the out-of-memory killer would
+    stdout, stderr = run.communicate(timeout=1200)
+    return out, subprocess.CompletedProcess(run.args, run.returncode, stdout, stderr), pids
 
 
 def test_one_failing_client_does_not_stop_the_others(clients_built):
-    out, run = clients_built
+    out, run, _ = clients_built
     assert run.returncode == 1, "a failed client sets the exit status"
     summary = {s["customer"]: s for s in json.loads((out / "summary.json").read_text())}
     assert summary["acme"]["status"] == "ok" and (out / "acme" / "report.html").exists()
@@ -195,12 +232,43 @@ def test_one_failing_client_does_not_stop_the_others(clients_built):
     assert "failed in cell" in error and "ValueError: the template broke on purpose" in error, "the failing cell and its exception"
     assert (out / "_failed" / "broken" / "report.ipynb").exists()
     index = (out / "index.html").read_text()
-    assert "1 of 2 reports succeeded" in index and "broken" in index and "failed" in index
+    assert "1 of 3 reports succeeded" in index and "broken" in index and "failed" in index
     assert "Traceback" not in run.stdout
 
 
+def test_a_dead_worker_takes_no_other_client_with_it(clients_built):
+    out, run, pids = clients_built
+    assert pids, "the stuck client's kernel never started"
+    summary = {s["customer"]: s for s in json.loads((out / "summary.json").read_text())}
+    assert summary["acme"]["status"] == "ok" and summary["broken"]["status"] == "failed"
+    assert summary["stuck"]["status"] == "failed" and "died (killed by SIGKILL)" in summary["stuck"]["error"]
+    assert "died (killed by SIGKILL)" in (out / "index.html").read_text()
+    assert not (out / "stuck").exists()
+    assert _gone(pids[0]), "the dead worker's kernel is still running"
+
+
+def test_a_report_killed_at_any_point_leaves_the_last_good_one(clients, clients_built, tmp_path):
+    "SIGKILL while the data loads, and while the notebook runs: the report already there stays whole, nothing else shows."
+    out, _, _ = clients_built
+    before = _snapshot(out / "acme")
+    shutil.copy(clients / "applications.csv", tmp_path)
+    cfg = tmp_path / "acme.yaml"
+    cfg.write_text(CLIENT.format(customer="acme", params="{}").replace("credit_risk", "stuck_risk"))
+    (out.parent / "stuck.pids").unlink(missing_ok=True)
+    for when in ("loading", "notebook"):
+        run = subprocess.Popen([*CLI, "report", cfg, "--out", out, "--templates", clients / "templates"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        pids = _pids_when_stuck(out, run) if when == "notebook" else time.sleep(1.5)
+        run.kill()
+        run.wait()
+        assert _snapshot(out / "acme") == before, f"killed while {when}: the last good report changed"
+        assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["_failed", "acme", "index.html",
+                                                                                       "summary.json"]
+    assert pids and _gone(pids[0]), "the killed run's kernel is still running"
+
+
 def test_personal_data_found_by_content_or_declared_stays_out(clients, clients_built):
-    out, _ = clients_built
+    out, *_ = clients_built
     planted = pd.read_csv(clients / "applications.csv", usecols=["contact_info", "ref_code", "holder"])
     texts = {name: (out / "acme" / name).read_text() for name in ("report.html", "report.ipynb", "metrics.json", "manifest.json")}
     for column in planted:
@@ -217,7 +285,7 @@ def _snapshot(folder):
 
 
 def test_failed_rerun_leaves_the_last_good_report_untouched(clients, clients_built, tmp_path):
-    out, _ = clients_built
+    out, *_ = clients_built
     before = _snapshot(out / "acme")
     cfg = tmp_path / "acme.yaml"
     shutil.copy(clients / "applications.csv", tmp_path)
@@ -228,13 +296,36 @@ def test_failed_rerun_leaves_the_last_good_report_untouched(clients, clients_bui
     assert not [p for p in out.iterdir() if p.name.startswith(".acme")], "no temporary folder is left behind"
 
 
-def test_same_config_and_seed_give_identical_metrics(clients, clients_built, tmp_path):
-    out, _ = clients_built
-    first = json.loads((out / "acme" / "metrics.json").read_text())["metrics"]
-    run = _cli("report", clients / "acme.yaml", "--out", tmp_path, "--templates", TEMPLATES)
+def test_a_full_disk_while_publishing_leaves_the_last_good_report(clients, clients_built, capsys, monkeypatch):
+    import errno
+    import lepton_nb.report
+    out, *_ = clients_built
+    before = _snapshot(out / "acme")
+
+    def full(*args, **kwargs): raise OSError(errno.ENOSPC, "No space left on device", str(out / ".acme" / "report.html"))
+    monkeypatch.setattr(lepton_nb.report, "render_html", full)
+    code = main(["report", str(clients / "acme.yaml"), "--out", str(out), "--templates", str(TEMPLATES)])
+    err = capsys.readouterr().err
+    assert code == 1 and "No space left on device" in err and "free some space" in err and "Traceback" not in err
+    assert _snapshot(out / "acme") == before
+    assert not [p.name for p in out.iterdir() if p.name.startswith(f".acme.{os.getpid()}.")]
+
+
+def test_same_config_and_seed_give_identical_metrics_and_weights(clients, clients_built, tmp_path):
+    "From another folder, with one worker instead of two, after killed runs: the same metrics and weights, bit for bit."
+    out, *_ = clients_built
+    first, (arrays, meta) = json.loads((out / "acme" / "metrics.json").read_text())["metrics"], _model(out / "acme" / "model")
+    (tmp_path / "one").mkdir()
+    shutil.copy(clients / "acme.yaml", tmp_path / "one")
+    shutil.copy(clients / "applications.csv", tmp_path / "one")
+    run = _cli("report-all", "one", "--out", os.path.relpath(out, tmp_path), "--workers", "1", cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    second = json.loads((tmp_path / "acme" / "metrics.json").read_text())["metrics"]
+    second = json.loads((out / "acme" / "metrics.json").read_text())["metrics"]
     assert {k: v for k, v in first.items() if "seconds" not in k} == {k: v for k, v in second.items() if "seconds" not in k}
+    again, meta_again = _model(out / "acme" / "model")
+    assert meta_again == meta and arrays.keys() == again.keys()
+    assert all((arrays[k] == again[k]).all() for k in arrays), "the same seed gave other weights"
+    assert not [p.name for p in out.iterdir() if p.name.startswith(".acme")], "a killed run's folder is left behind"
 
 
 # --- bad configs: one clear message naming the file and the key, exit status 1, no traceback ------
