@@ -66,8 +66,9 @@ export: $(STAMP)
 # gets its own environment: it needs pandas < 3, lepton_nb runs on pandas 3; so do scikit-surprise and implicit (the
 # recommender peers), to keep their pins out of lepton_nb's.
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet torch==2.13.0 keras==3.15.1
 	$(BIN)/python benchmarks/mlp.py
+	$(BIN)/python benchmarks/mlp.py --batch 1024
 	$(BIN)/python benchmarks/warehouse.py
 	$(BIN)/python benchmarks/logistic.py
 	$(BIN)/python benchmarks/tabular.py
@@ -80,6 +81,8 @@ bench: $(STAMP)
 	@test -x .venv-recsys/bin/python || { $(PYTHON) -m venv .venv-recsys && \
 		.venv-recsys/bin/python -m pip install --quiet scikit-surprise==1.1.5 implicit==0.7.3; }
 	$(BIN)/python benchmarks/recsys.py
+	$(BIN)/python benchmarks/report.py
+	$(BIN)/python benchmarks/summary.py
 
 clean:
 	rm -rf $(VENV) .venv-statsforecast .venv-recsys build dist *.egg-info reports/_build _docs _proc .pytest_cache

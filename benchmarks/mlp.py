@@ -1,4 +1,4 @@
-"""Benchmark: the origin's 64-32-1 network, 3 epochs at batch 32, lepton_nb vs scikit-learn vs PyTorch.
+"""Benchmark: the origin's 64-32-1 network, 3 epochs at batch 32, lepton_nb vs scikit-learn, PyTorch and Keras 3.
 
 Not a test. All three run in the same process, on the same data, one after the other, and the script
 prints training samples/second, compile time (lepton_nb), held-out test AUC and the ratios.
@@ -8,8 +8,11 @@ History), for scikit-learn its whole `fit` (input checks are a small part of it)
 eager loop. "whole fit" adds lepton_nb's input checks and Preprocessor to its figure. Compile time
 is lepton_nb's first fit minus its second (same shapes, compiled program reused).
 
-    make bench                        # installs torch==2.13.0 (CPU build) into .venv, then runs this
-    .venv/bin/python benchmarks/mlp.py --rows 200000 --epochs 3
+    make bench                        # installs torch==2.13.0 (CPU build) and keras into .venv, then runs this
+    .venv/bin/python benchmarks/mlp.py --rows 200000 --epochs 3 [--batch 1024]
+
+Keras 3 runs on JAX (KERAS_BACKEND=jax), compiled, with `steps_per_execution` (1,000 steps per compiled call, or
+the whole epoch): its "training" is its whole `fit`, compilation included, as a user waits for it.
 
 Each library trains the same network: Dense 64 -> ReLU -> Dense 32 -> ReLU -> Dense 1, Adam at
 lr 1e-3, batch 32, binary cross-entropy, no weight decay, no early stopping, shuffled every epoch.
@@ -76,25 +79,44 @@ def run_torch(X, y, Xt, yt, epochs, batch):
                 threads=torch.get_num_threads())
 
 
+def run_keras(X, y, Xt, yt, epochs, batch):
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+    if keras.backend.backend() != "jax": raise ImportError(f"Keras runs on {keras.backend.backend()}, not JAX")
+    keras.utils.set_random_seed(0)
+    net = keras.Sequential([keras.Input((X.shape[1],)), keras.layers.Dense(64, activation="relu"),
+                            keras.layers.Dense(32, activation="relu"), keras.layers.Dense(1)])
+    steps = min(1000, -(-len(X) // batch))
+    net.compile(optimizer=keras.optimizers.Adam(1e-3), loss=keras.losses.BinaryCrossentropy(from_logits=True),
+                steps_per_execution=steps, jit_compile=True)
+    start = time.perf_counter()
+    net.fit(X, y.astype(np.float32), batch_size=batch, epochs=epochs, shuffle=True, verbose=0)
+    seconds = time.perf_counter() - start
+    p = 1 / (1 + np.exp(-net.predict(Xt, batch_size=4096, verbose=0)[:, 0]))
+    return dict(seconds=seconds, fit_seconds=seconds, compile_seconds=0.0, auc=roc_auc_score(yt, p),
+                steps_per_execution=steps)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", type=int, default=200_000)
     ap.add_argument("--features", type=int, default=32)
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--skip", nargs="*", default=[], choices=["lepton_nb", "scikit-learn", "pytorch"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["lepton_nb", "scikit-learn", "pytorch", "keras"])
+    ap.add_argument("--name", default=None, help="the results file's name (default mlp.json, mlp_<batch>.json)")
     args = ap.parse_args()
     X, y, Xt, yt = data(args.rows, args.features)
     import jax
     print(f"{args.rows:,} x {args.features} rows, {args.epochs} epochs, batch {args.batch}; "
           f"{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), JAX backend {jax.default_backend()}")
-    runners = {"lepton_nb": run_lepton, "scikit-learn": run_sklearn, "pytorch": run_torch}
+    runners = {"lepton_nb": run_lepton, "scikit-learn": run_sklearn, "pytorch": run_torch, "keras": run_keras}
     results = {}
     for name, run in runners.items():
         if name in args.skip: continue
         try: r = run(X, y, Xt, yt, args.epochs, args.batch)
         except ImportError as e:
-            print(f"{name}: skipped ({e}); `make bench` installs torch==2.13.0"); continue
+            print(f"{name}: skipped ({e}); `make bench` installs torch==2.13.0 and keras"); continue
         r["samples_per_second"] = args.rows * args.epochs / r["seconds"]
         r["fit_samples_per_second"] = args.rows * args.epochs / r["fit_seconds"]
         results[name] = r
@@ -113,8 +135,16 @@ def main():
         auc_ok = all(abs(lep["auc"] - v["auc"]) <= 0.005 for v in peers.values())
         print(f"goal (>= 8x the faster peer, {fastest}; AUC within 0.005 of each): "
               f"{'met' if ratio >= 8 and auc_ok else 'NOT met'} ({ratio:.1f}x)")
+    if "lepton_nb" in results and "keras" in results:
+        keras_ratio = results["lepton_nb"]["fit_samples_per_second"] / results["keras"]["fit_samples_per_second"]
+        print(f"goal (whole fit >= 2.5x Keras 3 with steps_per_execution): {'met' if keras_ratio >= 2.5 else 'NOT met'} "
+              f"({keras_ratio:.1f}x)")
+    if "lepton_nb" in results and "pytorch" in results:
+        torch_ratio = results["lepton_nb"]["fit_samples_per_second"] / results["pytorch"]["fit_samples_per_second"]
+        print(f"lepton_nb whole fit / PyTorch eager: {torch_ratio:.2f}x (goal at batch 1024: >= 1.1x)")
     out = Path(__file__).parent / "results"; out.mkdir(exist_ok=True)
-    (out / "mlp.json").write_text(json.dumps(dict(args=vars(args), results=results), indent=2))
+    name = args.name or ("mlp.json" if args.batch == 32 else f"mlp_{args.batch}.json")
+    (out / name).write_text(json.dumps(dict(args=vars(args), results=results), indent=2))
 
 
 if __name__ == "__main__":

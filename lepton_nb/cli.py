@@ -34,7 +34,7 @@ def _report_all(args) -> int:
     from lepton_nb.report import report_all
     start = time.perf_counter()
     summaries = report_all(args.folder, args.out, args.workers, Path(args.templates) if args.templates else None,
-                           args.timeout)
+                           args.timeout, scheduler=args.scheduler)
     for s in summaries:
         m = s.get("metrics") or {}
         detail = _headline(s) if m else ((s.get("error") or "").splitlines() or [""])[0][:160]
@@ -112,6 +112,9 @@ def parser() -> argparse.ArgumentParser:
     ra.add_argument("folder", nargs="?", default="reports/customers",
                     help="folder of client configs (default reports/customers)")
     ra.add_argument("--workers", type=int, default=2, help="reports run at the same time (default 2)")
+    ra.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                    help="run the reports on a Dask cluster, e.g. tcp://10.0.0.5:8786 (its workers must see the configs "
+                         "and data at the same paths; the outputs come back here)")
     for s in (r, ra):
         s.add_argument("--out", default="reports/_build", help="output folder (default reports/_build)")
         s.add_argument("--timeout", type=int, default=1800,

@@ -4,12 +4,13 @@
 
 # %% ../nbs/08_report.ipynb #3f3b0221
 from __future__ import annotations
-import copy, ctypes, errno, hashlib, html, json, os, re, shutil, signal, subprocess, sys, tempfile, threading
-import time, traceback
+import copy, ctypes, errno, hashlib, html, io, json, os, re, shutil, signal, subprocess, sys, tarfile, tempfile
+import threading, time, traceback
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
+from types import SimpleNamespace
 import lepton_nb
 from .config import LoadedConfig, load_client_data, read_config
 from .core import ConfigError, LeptonError, progress
@@ -430,14 +431,85 @@ def _run_isolated(args:list, workers:int, verbose:bool|None) -> list[dict]:
     finally: bar.close()
     return summaries
 
+_ONE_REPORT = ("import json, sys\nfrom lepton_nb.report import _report_one\n"
+               "print(json.dumps(_report_one(*json.loads(sys.argv[1])), default=str))")
+
+def _pack(folder:Path, customer:str) -> bytes:
+    "A run's report folder (and its failed notebook, if any) as a gzipped tar, to send back from a worker."
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for part in (Path(customer), Path("_failed") / customer):
+            if (folder / part).is_dir(): tar.add(folder / part, arcname=str(part))
+    return buffer.getvalue()
+
+def _report_on_worker(args:tuple) -> tuple[dict, bytes]:
+    """On a Dask worker: one client's report, in a process of its own, into a folder of the worker's; the summary and
+    the folder, packed. The worker must see the config and data at the paths the scheduler's client gave."""
+    config, _, templates, timeout, customer = args
+    with tempfile.TemporaryDirectory(prefix="lepton-nb-worker-") as local:
+        run = subprocess.run([sys.executable, "-c", _ONE_REPORT, json.dumps([config, local, templates, timeout, customer])],
+                             capture_output=True, text=True)
+        lines = run.stdout.strip().splitlines()
+        if run.returncode == 0 and lines: summary = json.loads(lines[-1])
+        else:
+            summary = _died(SimpleNamespace(exitcode=run.returncode), args)
+            summary["error"] += f"\n{run.stderr.strip()[-2000:]}"
+        return summary, _pack(Path(local), customer)
+
+def _unpack(packed:bytes, out_dir:Path, customer:str) -> None:
+    "Put a report folder sent back by a worker in place, as a local run would (an atomic swap); its failed notebook too."
+    staging = _staging(out_dir, customer)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(packed), mode="r:gz") as tar: tar.extractall(staging, filter="data")
+        if (staging / customer).is_dir(): _swap_into_place(staging / customer, out_dir / customer)
+        if (staging / "_failed" / customer).is_dir():
+            (out_dir / "_failed").mkdir(exist_ok=True)
+            shutil.rmtree(out_dir / "_failed" / customer, ignore_errors=True)
+            (staging / "_failed" / customer).rename(out_dir / "_failed" / customer)
+    finally: shutil.rmtree(staging, ignore_errors=True)
+
+def _run_on_cluster(args:list, address:str, verbose:bool|None) -> list[dict]:
+    "Each client's report as a task on the Dask cluster at `address`; the outputs fetched back into the output folder."
+    try: from distributed import Client, as_completed
+    except ImportError:
+        raise ConfigError("--scheduler needs Dask's distributed package", "pip install 'lepton-nb[cluster]'") from None
+    try: client = Client(address, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as e:
+        raise ConfigError(f"--scheduler {address}: cannot reach a Dask scheduler there ({e})",
+                          "start one with `dask scheduler` and workers with `dask worker ADDRESS`") from None
+    out_dir = Path(args[0][1]) if args else None
+    with client:
+        futures = {client.submit(_report_on_worker, a, pure=False): a for a in args}
+        bar = progress(as_completed(futures), total=len(futures), desc="client reports",
+                       disable=None if verbose is not False else True)
+        try: summaries = [_fetched(future, futures[future], out_dir, bar) for future in bar]
+        except KeyboardInterrupt:  # the reports still queued or running on the cluster are cancelled
+            client.cancel(list(futures))
+            raise
+    return summaries
+
+def _fetched(future, a:tuple, out_dir:Path, bar) -> dict:
+    "A finished cluster task's summary, its report folder put in place."
+    try: s, packed = future.result()
+    except Exception as e:  # the worker died, every retry too (distributed's KilledWorker)
+        s, packed = _died(SimpleNamespace(exitcode=None), a), b""
+        s["error"] = f"the Dask worker running this client's report died: {type(e).__name__}: {e}"
+    if packed: _unpack(packed, out_dir, a[4])
+    if s.get("status") == "ok": s["path"] = str(out_dir / a[4] / "report.html")
+    bar.set_postfix_str(f"{s['customer']}: {s['status']}")
+    return s
+
 def report_all(folder="reports/customers", out_dir="reports/_build", workers:int=2, templates:Path|None=None,
-               timeout:int=1800, verbose:bool|None=None) -> list[dict]:
+               timeout:int=1800, verbose:bool|None=None,
+               scheduler:str|None=None, # a Dask scheduler's address: run the reports on its workers instead
+              ) -> list[dict]:
     "Run every client config in `folder` in isolated worker processes; write DIR/index.html; return the summaries."
     configs = client_configs(folder)
     out_dir = output_folder(out_dir)
     args = [(str(c.resolve()), str(out_dir), str(templates) if templates else None, timeout, customer or f"({c.name})")
             for c, customer in configs.items()]
-    summaries = sorted(_run_isolated(args, workers, verbose), key=lambda s: s["customer"])
+    ran = _run_on_cluster(args, scheduler, verbose) if scheduler else _run_isolated(args, workers, verbose)
+    summaries = sorted(ran, key=lambda s: s["customer"])
     write_index(out_dir, summaries)
     (out_dir / "summary.json").write_text(json.dumps(jsonable(summaries), indent=2))
     return summaries

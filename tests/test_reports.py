@@ -328,6 +328,28 @@ def test_same_config_and_seed_give_identical_metrics_and_weights(clients, client
     assert not [p.name for p in out.iterdir() if p.name.startswith(".acme")], "a killed run's folder is left behind"
 
 
+def test_report_all_runs_on_a_dask_cluster(clients, clients_built, tmp_path):
+    "report-all --scheduler: each client on a worker of a two-worker LocalCluster, the outputs fetched back."
+    from distributed import LocalCluster
+    out, *_ = clients_built
+    folder = tmp_path / "customers"
+    folder.mkdir()
+    for name in ("acme.yaml", "broken.yaml", "applications.csv"): shutil.copy(clients / name, folder)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        run = _cli("report-all", folder, "--out", tmp_path / "out", "--scheduler", cluster.scheduler_address,
+                   "--templates", clients / "templates")
+    assert run.returncode == 1 and "1 of 2 reports ok" in run.stdout, run.stdout + run.stderr
+    summary = {s["customer"]: s for s in json.loads((tmp_path / "out" / "summary.json").read_text())}
+    assert summary["acme"]["status"] == "ok" and summary["acme"]["path"] == str(tmp_path / "out" / "acme" / "report.html")
+    local = json.loads((out / "acme" / "metrics.json").read_text())["metrics"]
+    clustered = json.loads((tmp_path / "out" / "acme" / "metrics.json").read_text())["metrics"]
+    assert {k: v for k, v in local.items() if "seconds" not in k} == {k: v for k, v in clustered.items() if "seconds" not in k}
+    assert _model(out / "acme" / "model")[1] == _model(tmp_path / "out" / "acme" / "model")[1]
+    assert "broke on purpose" in summary["broken"]["error"] and (tmp_path / "out" / "_failed" / "broken" / "report.ipynb").exists()
+    assert not (tmp_path / "out" / "broken").exists() and "1 of 2 reports succeeded" in (tmp_path / "out" / "index.html").read_text()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["_failed", "acme", "index.html", "summary.json"]
+
+
 # --- bad configs: one clear message naming the file and the key, exit status 1, no traceback ------
 
 GOOD = {"customer": "acme", "name": "Acme", "solution": "credit_risk", "data": {"sources": {"applications": {"path": "applications.csv"}}},
