@@ -125,7 +125,8 @@ def main():
               f"compile {r['compile_seconds']:5.2f} s, test AUC {r['auc']:.4f}", flush=True)
     if "lepton_nb" in results and len(results) > 1:
         peers = {k: v for k, v in results.items() if k != "lepton_nb"}
-        fastest = max(peers, key=lambda k: peers[k]["samples_per_second"])
+        eager = {k: v for k, v in peers.items() if k != "keras"} or peers  # the origin's goal: scikit-learn and PyTorch
+        fastest = max(eager, key=lambda k: eager[k]["samples_per_second"])
         lep = results["lepton_nb"]
         for k, v in peers.items():
             print(f"lepton_nb / {k}: {lep['samples_per_second'] / v['samples_per_second']:.1f}x training samples/s, "

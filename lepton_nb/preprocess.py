@@ -42,7 +42,21 @@ def _str_columns(df:pd.DataFrame) -> pd.DataFrame:
 
 def _as_category_strings(s:pd.Series) -> pd.Series:
     "Categories as Python strings, with every kind of gap (None, NaN, pd.NA) as np.nan."
-    return s.astype(object).where(s.notna(), np.nan).map(lambda v: v if v is np.nan or isinstance(v, str) else str(v))
+    return s.astype(object).map(lambda v: v if isinstance(v, str) else str(v)).where(s.notna(), np.nan)
+
+def _as_categories(s:pd.Series) -> pd.Series:
+    """The column as a pandas category of strings (numbers written as text), every kind of gap missing: its distinct
+    values are converted once, not row by row; a column of mixed Python objects is read value by value first."""
+    if pd.api.types.is_object_dtype(s.dtype): s = _as_category_strings(s)  # 1 and 1.0 stay two levels, as written
+    codes, uniques = pd.factorize(s)
+    names = pd.Index([v if isinstance(v, str) else str(v) for v in uniques], dtype=object)
+    if not names.is_unique: return _as_category_strings(s).astype("category")  # e.g. categories 1 and "1"
+    return pd.Series(pd.Categorical.from_codes(codes, categories=names), index=s.index, name=s.name)
+
+def _with_missing(s:pd.Series) -> pd.Series:
+    "A category column with its gaps as the level MISSING."
+    if not s.isna().any(): return s
+    return (s if MISSING in s.cat.categories else s.cat.add_categories([MISSING])).fillna(MISSING)
 
 # %% ../nbs/03_preprocess.ipynb #ea394437
 MISSING = "(missing)"  # the level a gap in a categorical column becomes
@@ -51,6 +65,7 @@ INPUT_LIMIT = 1e6  # model inputs are clipped to ±INPUT_LIMIT: extreme but fini
 def _frequent_levels(s:pd.Series, min_frequency=5, max_categories=20) -> tuple[list[str], bool]:
     "(levels that keep their own column, in OneHotEncoder's order; whether other levels are pooled) for one column."
     counts = s.value_counts()
+    counts = counts[counts > 0]  # a category column lists levels no row has
     levels = sorted(counts.index)
     n = counts.loc[levels].to_numpy() if levels else np.zeros(0, int)
     rare = np.zeros(len(levels), dtype=bool)
@@ -96,10 +111,19 @@ def _encode_text(texts:pd.Series, enc:dict) -> np.ndarray:
     "The standardised LSA coordinates of each text."
     return (_tfidf(_hashed_words(texts), enc["idf"]) @ enc["components"].T - enc["mean"]) / enc["scale"]
 
-def _one_hot(s:pd.Series, levels:list[str], pooled:bool) -> np.ndarray:
-    "One float64 column per kept level, then one for every other value (rare or unseen) when `pooled`."
-    codes = pd.Index(levels, dtype=object).get_indexer(s.to_numpy(dtype=object))
-    out = np.zeros((len(s), len(levels) + int(pooled)))
+def _level_codes(s:pd.Series, levels:list[str]) -> np.ndarray:
+    "Each value's position in `levels`, -1 for any other value (or a gap): looked up once per distinct value."
+    if isinstance(s.dtype, pd.CategoricalDtype): codes, uniques = s.cat.codes.to_numpy(), s.cat.categories
+    else: codes, uniques = pd.factorize(s.to_numpy(dtype=object))
+    where = pd.Index(levels, dtype=object).get_indexer(pd.Index(uniques, dtype=object))
+    return np.where(codes >= 0, where[codes], -1) if len(where) else np.full(len(s), -1)
+
+def _one_hot(s:pd.Series, levels:list[str], pooled:bool, out:np.ndarray|None=None) -> np.ndarray:
+    """One column per kept level, then one for every other value (rare or unseen) when `pooled`: float64, or written
+    into `out` (a block of the model inputs)."""
+    codes = _level_codes(s, levels)
+    if out is None: out = np.zeros((len(s), len(levels) + int(pooled)))
+    else: out[...] = 0.0
     rows = np.flatnonzero(codes >= 0)
     out[rows, codes[rows]] = 1.0
     if pooled: out[codes < 0, -1] = 1.0
@@ -127,7 +151,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
             elif col in self.kinds_["datetime"]:
                 hour = f"{col}_hour" in self.numeric_ if fitted else None
                 out.update(_date_parts(pd.to_datetime(s, errors="coerce"), hour).to_dict("series"))
-            elif col in self.kinds_["categorical"]: out[col] = _as_category_strings(s)
+            elif col in self.kinds_["categorical"]: out[col] = _as_categories(s)
             elif col in self.kinds_.get("text", []): out[col] = s.astype(object)
             elif isinstance(s.dtype, np.dtype) and s.dtype.kind == "f": out[col] = s  # NumPy floats: read as float64 once, later
             else: out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
@@ -191,7 +215,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         numbers = self._fit_numbers(self._numbers(wide))
         self.categories_, self.infrequent_ = {}, []
         for c in cats:  # rare levels are pooled before any encoding: the fitted state never holds them
-            levels, pooled = _frequent_levels(wide[c].fillna(MISSING), self.min_frequency, self.max_categories)
+            levels, pooled = _frequent_levels(_with_missing(wide[c]), self.min_frequency, self.max_categories)
             self.categories_[c] = levels
             if pooled: self.infrequent_.append(c)
         self.text_ = {c: _fit_text(wide[c], self.text_dims) for c in texts}
@@ -234,8 +258,9 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         out[:, p:p + k] = (gaps[:, self.indicator_] - self.mean_[p:]) / self.scale_[p:]
         at = p + k
         for c, levels in self.categories_.items():
-            block = _one_hot(wide[c].fillna(MISSING), levels, c in self.infrequent_)
-            out[:, at:at + block.shape[1]], at = block, at + block.shape[1]
+            width = len(levels) + int(c in self.infrequent_)
+            _one_hot(_with_missing(wide[c]), levels, c in self.infrequent_, out[:, at:at + width])
+            at += width
         for c, enc in self.text_.items():
             block = _encode_text(wide[c], enc)
             out[:, at:at + block.shape[1]], at = block, at + block.shape[1]
