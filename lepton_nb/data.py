@@ -17,9 +17,9 @@ from .render import number, value_range
 
 # %% auto #0
 __all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'MODEL_TEXT', 'ident', 'literal', 'sql_expression', 'select_statement',
-           'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'frame_sha256', 'DateFormat',
-           'date_formats', 'day_month_order', 'settled_order', 'read_dates', 'Dedup', 'CleaningStep', 'clean',
-           'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'is_free_text', 'detect_pii', 'mask',
+           'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'parquet_chunks', 'frame_sha256',
+           'DateFormat', 'date_formats', 'day_month_order', 'settled_order', 'read_dates', 'Dedup', 'CleaningStep',
+           'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'is_free_text', 'detect_pii', 'mask',
            'leakage', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
@@ -321,6 +321,8 @@ class Warehouse:
         except duckdb.ConversionException as e:
             late = _late_value(str(e), name)
             if late is None or late.column in text or len(text) >= 100: raise
+            columns = self.con.execute(f"describe select * from read_csv({literal(path)}, {options})").fetchall()
+            if late.column not in {c[0] for c in columns}: raise  # a header name that fooled the message's parsing
             text[late.column] = late
             return False
         return True
@@ -328,20 +330,23 @@ class Warehouse:
     def _unsettled_dates(self, name, path, options, text:dict):
         """Read again as text the date columns DuckDB's sniffer read day first (or month first) though no value has a part
         above 12: `clean` refuses them until a cleaning step declares their format."""
-        kinds = self.con.execute(f"select column_name, column_type from (describe {ident(name)})").fetchall()
-        dated = [c for c, kind in kinds if kind in ("DATE", "TIMESTAMP")]
-        if not dated: return
+        kinds = dict(self.con.execute(f"select column_name, column_type from (describe {ident(name)})").fetchall())
         sniffed = f"select DateFormat, TimestampFormat from sniff_csv({literal(path)}, {options})"
-        if not any(f and re.match(r"%[dm][/.-]", f) for f in self.con.execute(sniffed).fetchone()): return  # ISO
-        unsettled = [c for c in dated if self.con.execute(f"select max(day({ident(c)})) <= 12 and "
-                                                          f"bool_or(day({ident(c)}) <> month({ident(c)})) "
-                                                          f"from {ident(name)}").fetchone()[0]]
-        if not unsettled: return
-        self._read_csv(name, path, options, text | dict.fromkeys(unsettled))
-        for c in unsettled:
-            values = self.con.execute(f"select distinct {_as_text(c)} from {ident(name)} limit 10000").fetchall()
-            try: settled_order([v[0] for v in values], f"table {name!r}, column {c!r}", _declare(name, c))
+        formats = dict(zip(("DATE", "TIMESTAMP"), self.con.execute(sniffed).fetchone()))
+        slashed = {kind for kind, f in formats.items() if f and re.match(r"%[dm][/.-]", f)}  # not ISO 8601
+        both_ways = lambda c: (f"select max(day({ident(c)})) <= 12 and bool_or(day({ident(c)}) <> month({ident(c)})) "
+                               f"from {ident(name)}")
+        candidates = [c for c, kind in kinds.items() if kind in slashed and self.con.execute(both_ways(c)).fetchone()[0]]
+        if not candidates: return
+        self._read_csv(name, path, options, text | dict.fromkeys(candidates))
+        for c in candidates:
+            examples = self.con.execute(f"select distinct {_as_text(c)} from {ident(name)} where "
+                                        f"try_cast(regexp_extract({_as_text(c)}, '^(\\d+)', 1) as int) <> "
+                                        f"try_cast(regexp_extract({_as_text(c)}, '^\\d+[/.-](\\d+)', 1) as int) "
+                                        "limit 20").fetchall()
+            try: settled_order([v[0] for v in examples], f"table {name!r}, column {c!r}", _declare(name, c))
             except DataError as e: text[c] = e
+        if any(c not in text for c in candidates): self._read_csv(name, path, options, text)  # the others as sniffed
 
     def _add_sqlite(self, name, path, table):
         "Copy a table of a SQLite file opened read-only (Python's SQLite has no file functions: views read no files)."
@@ -371,9 +376,7 @@ class Warehouse:
             have = [r[0] for r in src.execute(sql).fetchall()]
             if table not in have:
                 raise DataError(f"{path}: no table {table!r}", f"tables in the file: {', '.join(have) or '(none)'}")
-            rel = src.sql(f"select * from {ident(table)}")
-            reader = rel.to_arrow_reader if hasattr(rel, "to_arrow_reader") else rel.fetch_record_batch  # DuckDB 2 or 1
-            batches = reader(100_000)
+            batches = _arrow_batches(src.sql(f"select * from {ident(table)}"), 100_000)
             self.con.register("_batches", batches)
             try: self.con.execute(f"create or replace table {ident(name)} as select * from _batches")
             finally: self.con.unregister("_batches")
@@ -384,12 +387,36 @@ class Warehouse:
         self.fingerprints[name] = info
         return info
 
+    def chunks(self, table:str, rows:int=262_144, columns:list|None=None):
+        """A function returning `table`'s rows (or `columns` of them) as pandas frames of at most `rows` rows, read as
+        Arrow record batches: a table larger than memory, one piece at a time (for `train.fit`, via `model_chunks`)."""
+        have = self.columns(table)
+        if missing := [c for c in columns or [] if c not in have]:
+            raise DataError(f"table {table!r} has no column(s) {', '.join(map(repr, missing))}",
+                            f"columns are: {', '.join(have)}")
+        wanted = ", ".join(map(ident, columns or have))
+        def frames():
+            for batch in _arrow_batches(self.con.sql(f"select {wanted} from {ident(table)}"), rows):
+                yield batch.to_pandas()
+        return frames
+
     def frame(self, table:str) -> pd.DataFrame:
         "A table as a pandas frame."
         self.columns(table)
         return self.con.execute(f"select * from {ident(table)}").df()
 
 _INTERRUPTED = "the run's time limit passed, or it was stopped: make the step cheaper, or allow more time"
+
+def _arrow_batches(relation, rows:int):
+    "A DuckDB relation's rows as a reader of Arrow record batches of at most `rows` rows (DuckDB 2 or 1)."
+    return (relation.to_arrow_reader if hasattr(relation, "to_arrow_reader") else relation.fetch_record_batch)(rows)
+
+def parquet_chunks(path, rows:int=262_144, columns:list|None=None):
+    "A function returning a Parquet file's rows as pandas frames of at most `rows` rows, never the whole file at once."
+    import pyarrow.parquet as pq
+    def frames():
+        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns): yield batch.to_pandas()
+    return frames
 
 def frame_sha256(df:pd.DataFrame) -> str:
     "A SHA-256 over a frame's column names and values."
@@ -409,7 +436,8 @@ class DateFormat(BaseModel):
     @classmethod
     def _known_codes(cls, v:str) -> str:
         codes = set(re.findall(r"%(.)", v))
-        if not codes & set("dmyYbBj") or codes - _DATE_CODES:
+        whole = re.fullmatch(f"(?:[^%]|%[{re.escape(''.join(sorted(_DATE_CODES)))}])*", v)  # no stray or trailing %
+        if not codes & set("dmyYbBj") or codes - _DATE_CODES or not whole:
             raise ValueError(f"date format {v!r}: write it in strptime codes (%Y %y %m %d %b %B %H %M %S), "
                              "e.g. '%m/%d/%Y' for 04/11/2023 as 11 April")
         return v
@@ -430,6 +458,7 @@ def day_month_order(values) -> tuple[str|None, list[str]]:
     value has the other part above 12), 'both' (values of each kind), 'either' (every such value reads both ways) or
     None (no such values, or each reads the same both ways)."""
     parts = [(v, int(m[1]), int(m[3])) for v in values if isinstance(v, str) and (m := _SLASHED.match(v))]
+    parts = [(v, a, b) for v, a, b in parts if 1 <= a <= 31 and 1 <= b <= 31]  # 00/05/2023 is no date either way
     day = [v for v, a, b in parts if a > 12 >= b]
     month = [v for v, a, b in parts if b > 12 >= a]
     if day and month: return "both", [day[0], month[0]]
@@ -454,10 +483,11 @@ def settled_order(values, where:str, # what the values are, e.g. "table 'apps', 
     if order == "either":
         day, month = _both_ways(examples[0])
         text = _SLASHED.match(examples[0])[0].strip()
-        read = [datetime.datetime.strptime(text, f).strftime("%-d %B %Y") for f in (day, month)]
-        raise DataError(f"{where}: dates like {examples[0]!r} read both ways — {read[0]} with the day first, "
-                        f"{read[1]} with the month first — and no value has a part above 12 to settle it",
-                        declare(day, month))
+        try: read = " — " + " with the day first, ".join(datetime.datetime.strptime(text, f).strftime("%-d %B %Y")
+                                                        for f in (day, month)) + " with the month first —"
+        except ValueError: read = ""  # a year 0000: no calendar date to show
+        raise DataError(f"{where}: dates like {examples[0]!r} read both ways{read} and no value has a part above 12 "
+                        "to settle it", declare(day, month))
     return order or "day"
 
 def read_dates(s:pd.Series, column:str, fmt:str|None=None) -> pd.Series:

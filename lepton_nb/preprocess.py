@@ -14,7 +14,7 @@ from .core import DataError
 from .data import MODEL_TEXT, is_free_text
 
 # %% auto #0
-__all__ = ['MISSING', 'INPUT_LIMIT', 'TEXT_BUCKETS', 'column_kinds', 'Preprocessor', 'train_valid_test_split']
+__all__ = ['MISSING', 'INPUT_LIMIT', 'TEXT_BUCKETS', 'column_kinds', 'Preprocessor', 'model_chunks', 'train_valid_test_split']
 
 # %% ../nbs/03_preprocess.ipynb #a9e9d070
 def column_kinds(df:pd.DataFrame) -> dict[str, list[str]]:
@@ -305,6 +305,20 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         _check_state(pre)
         pre._finish()
         return pre
+
+# %% ../nbs/03_preprocess.ipynb #ba3eedbd
+def model_chunks(frames, # a function returning an iterator of pandas frames, e.g. `Warehouse.chunks(table)`
+                 pre:Preprocessor, # fitted, e.g. on the first frame
+                 target:str, # the target column in each frame
+                 encode=None, # turns a frame's target values into what the loss expects, e.g. `lambda y: y == "bad"`
+                ):
+    "A function returning an iterator of (inputs, targets) chunks for `train.fit`: each frame transformed as it comes."
+    def chunks():
+        for df in frames():
+            if target not in df: raise DataError(f"a chunk has no target column {target!r}", "check the table's columns")
+            y = df[target].to_numpy()
+            yield pre.transform(df.drop(columns=[target])), y if encode is None else np.asarray(encode(y))
+    return chunks
 
 # %% ../nbs/03_preprocess.ipynb #8aa31840
 def _check_state(pre:Preprocessor) -> Preprocessor:

@@ -381,12 +381,23 @@ def _client_process(send, interrupted, threads:int, *args) -> None:
 def _died(process, args) -> dict:
     "The summary of a client whose worker process died before it could answer (killed, out of memory, a crash)."
     code = process.exitcode
-    how = f"killed by {signal.Signals(-code).name}" if code and code < 0 and -code in signal.valid_signals() else \
-          f"exit code {code}"
+    try: how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
+    except ValueError: how = f"killed by signal {-code}"  # a real-time signal has no name
     return {"customer": args[4], "name": args[4], "solution": None, "kind": None, "status": "failed", "metrics": None,
             "path": None, "config": args[0],
             "error": f"the worker process running this client's report died ({how}); the other clients were not "
                      "affected. Out of memory is the usual cause: run it alone with lepton-nb report to see"}
+
+def _stop(running, seconds:float=30) -> None:
+    "Wait for interrupted workers to stop, reading what they send meanwhile; kill those still running after `seconds`."
+    deadline = time.monotonic() + seconds
+    for process, receive, _ in running:
+        while process.is_alive() and time.monotonic() < deadline:
+            try:
+                if receive.poll(0.2): receive.recv()  # an answer nobody reads would block its sender
+            except (EOFError, OSError): process.join(0.2)
+        if process.is_alive(): process.kill()
+        process.join()
 
 def _run_isolated(args:list, workers:int, verbose:bool|None) -> list[dict]:
     """Each client's report in a process of its own, `workers` at a time: a process that dies takes no other client
@@ -426,7 +437,7 @@ def _run_isolated(args:list, workers:int, verbose:bool|None) -> list[dict]:
                 bar.set_postfix_str(f"{s['customer']}: {s['status']}")
     except KeyboardInterrupt:  # running workers got Ctrl-C too and stop their own reports; queued ones do not start
         interrupted.set()
-        for process, _, _ in running.values(): process.join()
+        _stop(running.values())
         raise
     finally: bar.close()
     return summaries
@@ -447,8 +458,10 @@ def _report_on_worker(args:tuple) -> tuple[dict, bytes]:
     the folder, packed. The worker must see the config and data at the paths the scheduler's client gave."""
     config, _, templates, timeout, customer = args
     with tempfile.TemporaryDirectory(prefix="lepton-nb-worker-") as local:
-        run = subprocess.run([sys.executable, "-c", _ONE_REPORT, json.dumps([config, local, templates, timeout, customer])],
-                             capture_output=True, text=True)
+        try: run = subprocess.run([sys.executable, "-c", _ONE_REPORT,
+                                   json.dumps([config, local, templates, timeout, customer])],
+                                  capture_output=True, text=True, timeout=timeout + 120)
+        except subprocess.TimeoutExpired as e: run = SimpleNamespace(returncode=-9, stdout="", stderr=str(e))
         lines = run.stdout.strip().splitlines()
         if run.returncode == 0 and lines: summary = json.loads(lines[-1])
         else:
@@ -489,13 +502,22 @@ def _run_on_cluster(args:list, address:str, verbose:bool|None) -> list[dict]:
     return summaries
 
 def _fetched(future, a:tuple, out_dir:Path, bar) -> dict:
-    "A finished cluster task's summary, its report folder put in place."
+    "A finished cluster task's summary, its report folder put in place here (a failed summary if it cannot be)."
+    customer = a[4]
     try: s, packed = future.result()
     except Exception as e:  # the worker died, every retry too (distributed's KilledWorker)
         s, packed = _died(SimpleNamespace(exitcode=None), a), b""
         s["error"] = f"the Dask worker running this client's report died: {type(e).__name__}: {e}"
-    if packed: _unpack(packed, out_dir, a[4])
-    if s.get("status") == "ok": s["path"] = str(out_dir / a[4] / "report.html")
+    try:
+        if packed:
+            _check_report_folder(out_dir / customer)
+            _unpack(packed, out_dir, customer)
+        if s.get("status") == "ok":
+            shutil.rmtree(out_dir / "_failed" / customer, ignore_errors=True)
+            s["path"] = str(out_dir / customer / "report.html")
+    except (OSError, tarfile.TarError, LeptonError) as e:
+        problem = _unwritable(e, customer, out_dir) if isinstance(e, OSError) else e
+        s = {**s, "status": "failed", "path": None, "error": str(problem)}
     bar.set_postfix_str(f"{s['customer']}: {s['status']}")
     return s
 

@@ -206,6 +206,24 @@ def _device_arrays(X, y, w, rows:int, shards:int=1):
     rows_split = jax.sharding.NamedSharding(data_mesh(shards), jax.sharding.PartitionSpec("data"))
     return tuple(jax.device_put(a, rows_split) for a in padded)
 
+def _placed(chunk:tuple, loss:str, batch_size:int, shards:int) -> tuple:
+    "A chunk (X, y) or (X, y, w) as training needs it: (X, y, w padded and on the devices, its real rows)."
+    X, y, *w = chunk
+    n = len(X)
+    w = np.asarray(w[0], np.float32) if w else np.ones(n, np.float32)
+    return (*_device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, padded_rows(n, batch_size), shards), n)
+
+def _with_last(items):
+    "Each item with whether it is the last one."
+    items = iter(items)
+    previous = next(items, _END)
+    for item in items:
+        yield previous, False
+        previous = item
+    if previous is not _END: yield previous, True
+
+_END = object()
+
 def _check_finite(loss:float, epoch:int, what:str="training"):
     "Raise a TrainingError when a loss is NaN or infinite."
     if not math.isfinite(loss):
@@ -222,7 +240,8 @@ def _targets(kind, y) -> np.ndarray:
 
 # %% ../nbs/04_train.ipynb #0c517e51
 def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives each member's training outputs
-        X:np.ndarray, y:np.ndarray, *,
+        X, # the inputs; or, for data larger than memory, a function returning an iterator of chunks (see below)
+        y:np.ndarray|None=None, *, # the targets (None with chunks: each chunk carries its own)
         loss:str="binary", # 'binary', 'multiclass' or 'squared'
         sample_weight:np.ndarray|None=None, # per-row weights, e.g. class weights
         valid:tuple|None=None, # (X_valid, y_valid) or (X_valid, y_valid, w_valid) for early stopping
@@ -237,11 +256,15 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
         weight_decay:float|None=None, # AdamW's decoupled weight decay (None: optax's 1e-4)
         verbose:bool|None=None, # False hides the progress bar (shown on terminals and in notebooks, never in CI)
        ) -> History:
-    "Train `model` in place with minibatches, one compiled call per epoch; returns the History."
-    n = len(X)
-    if n == 0: raise TrainingError("cannot train on zero rows", "check the training split")
-    batch_size = int(min(batch_size, n))
-    w = np.ones(n, np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
+    """Train `model` in place with minibatches, one compiled call per epoch; returns the History. With `X` a function
+    returning an iterator of chunks — (X, y) or (X, y, w) arrays of a bounded number of rows, e.g. from
+    `Warehouse.chunks` — only one chunk is in memory at a time: each epoch reads them all, one compiled call per chunk,
+    shuffled within each chunk (write the rows in random order), and `l2` is scaled by each chunk's rows."""
+    streamed = callable(X)
+    if not streamed:
+        n = len(X)
+        if n == 0: raise TrainingError("cannot train on zero rows", "check the training split")
+        batch_size = int(min(batch_size, n))
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     tx = optimizer(solver)
     opt_state = tx.init(ravel_pytree(params)[0])
@@ -249,7 +272,10 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
     if weight_decay is not None and "weight_decay" in opt_state.hyperparams:
         opt_state.hyperparams["weight_decay"] = jnp.asarray(weight_decay, jnp.float32)
     shards = data_shards(batch_size)  # every device JAX sees takes a share of each batch
-    Xd, yd, wd = _device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, padded_rows(n, batch_size), shards)
+    if streamed: chunks = lambda: (_placed(c, loss, batch_size, shards) for c in X())
+    else:
+        resident = [_placed((X, y) if sample_weight is None else (X, y, sample_weight), loss, batch_size, shards)]
+        chunks = lambda: resident  # placed on the devices once
     valid_d = None
     if valid is not None:
         Xv, yv, *wv = valid
@@ -260,12 +286,16 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
     bar = progress(range(1, epochs + 1), desc="training", disable=None if verbose in (None, True) else True)
     start = time.perf_counter()
     for epoch in bar:
-        key, sub = jax.random.split(key)
-        params, opt_state, tl, vl = _train_epoch(params, opt_state, sub, rest, Xd, yd, wd, jnp.int32(n), valid_d,
-                                                 jnp.float32(l2), graphdef=graphdef, tx=tx, kind=loss,
-                                                 batch_size=batch_size, penalised=l2 > 0,
-                                                 stochastic=hasattr(model, "members"), shards=shards)
-        tl, (vl, vm) = float(tl), map(float, np.asarray(vl))  # waits for the device: the epoch's wall time is now known
+        summed, rows = 0.0, 0
+        for (Xd, yd, wd, n), last in _with_last(chunks()):
+            key, sub = jax.random.split(key)
+            params, opt_state, tl, vl = _train_epoch(params, opt_state, sub, rest, Xd, yd, wd, jnp.int32(n),
+                                                     valid_d if last else None, jnp.float32(l2), graphdef=graphdef,
+                                                     tx=tx, kind=loss, batch_size=batch_size, penalised=l2 > 0,
+                                                     stochastic=hasattr(model, "members"), shards=shards)
+            summed, rows = summed + float(tl) * n, rows + n  # waits for the device: the chunk's wall time is known
+        if rows == 0: raise TrainingError("the chunks held no rows", "check the query or files the chunks come from")
+        tl, (vl, vm) = summed / rows, map(float, np.asarray(vl))
         _check_finite(tl, epoch)
         if valid_d is not None: _check_finite(vl, epoch, "validation")
         hist.rows.append({"epoch": epoch, "train_loss": tl, "valid_loss": vl, METRIC_NAMES[loss]: vm,

@@ -23,7 +23,7 @@ SHIPPED = sorted(p.stem for p in CUSTOMERS.glob("*.yaml") if p.stem != "demo-bas
 
 
 def _good_requests(bundle, frame:pd.DataFrame) -> list[list[dict]]:
-    "Requests the bundle must answer: a few records each (for a forecast, one series' whole history)."
+    "Requests the bundle must answer: a record each (for a forecast, one series' whole history)."
     if bundle.kind == "recommendation":
         users = frame[bundle.meta["columns"]["user"]].dropna().unique()[:6]
         return [[{bundle.meta["columns"]["user"]: u.item() if hasattr(u, "item") else u}] for u in users]
@@ -32,7 +32,7 @@ def _good_requests(bundle, frame:pd.DataFrame) -> list[list[dict]]:
         series = bundle.meta["columns"]["series"]
         keys = frame[series].astype(str).to_numpy() if series else ["all"] * len(frame)
         return [[r for r, k in zip(rows, keys) if k == key] for key in list(dict.fromkeys(keys))[:4]]
-    return [rows[i:i + 3] for i in range(0, 18, 3)]
+    return [rows[i:i + 1] for i in range(0, 6)]
 
 
 def _bad_requests(good:list[dict], max_batch:int) -> list[tuple[bytes, str]]:
