@@ -70,6 +70,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/mlp.py
 	$(BIN)/python benchmarks/mlp.py --batch 1024
 	$(BIN)/python benchmarks/warehouse.py
+	$(BIN)/python benchmarks/stream.py
 	$(BIN)/python benchmarks/logistic.py
 	$(BIN)/python benchmarks/preprocess.py
 	$(BIN)/python benchmarks/tabular.py

@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from machine import machine
 
 SECONDS = ("fit_seconds", "lepton_seconds", "seconds", "first_seconds", "second_seconds")
+MEMORY = "peak_rss_mb"
 QUALITY = ("auc", "test_auc", "test", "test_log_loss", "mase", "rmse", "precision_at_10", "ndcg_at_10", "accuracy",
            "inertia")
 RATIO = ("speed_vs_scikit_learn", "fit_ratio_vs_scikit_learn", "fit_ratio_vs_peer", "ratio_end_to_end",
@@ -52,7 +53,8 @@ def rows_of(name:str, result:dict) -> list[dict]:
     found = _found(result)
     rows = []
     for r in found or []:
-        label = r.get("model") or ", ".join(f"{k}={r[k]}" for k in ("min_support", "min_confidence") if k in r)
+        label = r.get("model") or r.get("mode") or ", ".join(f"{k}={r[k]}" for k in ("min_support", "min_confidence")
+                                                             if k in r)
         (sk, s), (qk, q), (rk, x) = _first(r, SECONDS), _first(r, QUALITY), _first(r, RATIO)
         rows.append({"benchmark": name, "model": str(label), "seconds": s, "seconds_of": sk, "quality": q,
                      "quality_of": qk, "ratio": x, "ratio_of": rk})

@@ -415,7 +415,9 @@ def parquet_chunks(path, rows:int=262_144, columns:list|None=None):
     "A function returning a Parquet file's rows as pandas frames of at most `rows` rows, never the whole file at once."
     import pyarrow.parquet as pq
     def frames():
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows, columns=columns): yield batch.to_pandas()
+        # without pre-buffering: pyarrow would otherwise keep every row group it read, and memory grow with the file
+        for batch in pq.ParquetFile(path, pre_buffer=False).iter_batches(batch_size=rows, columns=columns):
+            yield batch.to_pandas()
     return frames
 
 def frame_sha256(df:pd.DataFrame) -> str:
