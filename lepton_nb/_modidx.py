@@ -698,6 +698,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                                                                           'lepton_nb/preprocess.py'),
                                       'lepton_nb.preprocess.Preprocessor._groups': ( 'preprocess.html#preprocessor._groups',
                                                                                      'lepton_nb/preprocess.py'),
+                                      'lepton_nb.preprocess.Preprocessor._learn_numbers': ( 'preprocess.html#preprocessor._learn_numbers',
+                                                                                            'lepton_nb/preprocess.py'),
                                       'lepton_nb.preprocess.Preprocessor._matrix': ( 'preprocess.html#preprocessor._matrix',
                                                                                      'lepton_nb/preprocess.py'),
                                       'lepton_nb.preprocess.Preprocessor._numbers': ( 'preprocess.html#preprocessor._numbers',

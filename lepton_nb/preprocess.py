@@ -181,6 +181,10 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         """Learn what scikit-learn's `SimpleImputer(strategy="mean", add_indicator=True, keep_empty_features=True)` then
         `StandardScaler` would — gap fills (the training means; 0 for a column with no value), gap flags for the
         columns with gaps, and the mean and scale of both — in one vectorised pass; return (X − mean, gaps)."""
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is refused below, naming the column
+            return self._learn_numbers(X)
+
+    def _learn_numbers(self, X:np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         n, gaps = len(X), np.isnan(X)
         any_gap = bool(gaps.any())
         observed = n - gaps.sum(axis=0)
@@ -194,6 +198,12 @@ class Preprocessor(TransformerMixin, BaseEstimator):
         variance = np.r_[np.einsum("ij,ij->j", centred, centred) / n, share * (1 - share)]
         constant = variance <= n * _EPS * variance + (n * self.mean_ * _EPS) ** 2  # as scikit-learn decides it
         self.scale_ = np.where(constant | (np.sqrt(variance) < 10 * _EPS), 1.0, np.sqrt(variance))
+        p = X.shape[1]
+        huge = ~(np.isfinite(self.mean_[:p]) & np.isfinite(self.scale_[:p]))  # sums or squares past float64's range
+        if huge.any():
+            raise DataError(f"column(s) {', '.join(repr(self.numeric_[i]) for i in np.flatnonzero(huge)[:10])}: values "
+                            "too large to standardise (squares past 1.8e308)",
+                            "divide them by a power of ten in the query or a cleaning step, or leave them out")
         return centred, gaps
 
     def fit(self, X:pd.DataFrame, y=None):

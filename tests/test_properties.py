@@ -99,6 +99,20 @@ def test_a_csv_is_read_whole_or_refused_naming_the_ragged_line(table, ragged):
         assert wh.columns("t") == names
 
 
+@given(table=tables(), how=st.sampled_from(["repeated", "empty"]), at=st.integers(0, 4))
+def test_a_header_with_repeated_or_empty_names_is_refused_naming_them(table, how, at):
+    from lepton_nb.data import Source, Warehouse
+    names, rows = table
+    names, i = list(names), at % len(names)
+    names[i] = names[(i + 1) % len(names)] if how == "repeated" else ""
+    with tempfile.TemporaryDirectory() as tmp, Warehouse() as wh:
+        (Path(tmp) / "t.csv").write_text(_csv_text(names, rows), encoding="utf-8")
+        with pytest.raises(LeptonError) as refused:
+            wh.add("t", Source(path="t.csv"), Path(tmp))
+    expected = f"names {names[i]!r} more than once" if how == "repeated" else f"no name for column(s) {i + 1}"
+    assert "the header" in refused.value.problem and expected in refused.value.problem, refused.value.problem
+
+
 @given(table=tables(), kind=st.sampled_from(["parquet", "jsonl", "sqlite", "tsv"]))
 def test_every_source_kind_reads_a_messy_table_or_names_the_file(table, kind):
     from lepton_nb.data import Source, Warehouse
