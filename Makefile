@@ -47,7 +47,7 @@ nbtest: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest tests
 
-# The long checks: 600 random inputs per reader and checker (`make test` runs 25, the same each time), and every demo
+# The long checks: 600 random inputs per reader and checker (`make test` runs 15, the same each time), and every demo
 # client built twice (2 and 4 workers, two folders) for identical metrics and weights. About 10 minutes on 2 cores.
 fuzz: $(STAMP)
 	LEPTON_NB_FUZZ=1 LEPTON_NB_LONG=1 $(BIN)/python -m pytest tests/test_properties.py tests/test_reproducible.py \

@@ -104,7 +104,7 @@ from sklearn.metrics import log_loss
 warnings.simplefilter("ignore")
 df = load_breast_cancer()
 X, y = df.drop(columns="diagnosis"), (df.diagnosis == "malignant").astype(int)
-mlp = MLPClassifier(hidden_layer_sizes=(16, 8), batch_size=32, max_iter=8, early_stopping=False, random_state=0).fit(X, y)
+mlp = MLPClassifier(hidden_layer_sizes=(16, 8), batch_size=32, max_iter=4, early_stopping=False, random_state=0).fit(X, y)
 logistic = LogisticRegression(C=1.0).fit(X, y)
 print(json.dumps({"devices": jax.device_count(), "shards": mlp.history_.devices, "losses": mlp.loss_curve_,
                   "mlp": mlp.predict_proba(X)[:, 1].tolist(),

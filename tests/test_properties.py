@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 from lepton_nb.core import LeptonError
 
-settings.register_profile("ci", max_examples=25, deadline=None, derandomize=True, print_blob=True,
+settings.register_profile("ci", max_examples=15, deadline=None, derandomize=True, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("fuzz", max_examples=int(os.environ.get("LEPTON_NB_FUZZ_EXAMPLES", 600)), deadline=None, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
