@@ -921,6 +921,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'lepton_nb.report._cell': ('report.html#_cell', 'lepton_nb/report.py'),
                                   'lepton_nb.report._check': ('report.html#_check', 'lepton_nb/report.py'),
                                   'lepton_nb.report._check_report_folder': ('report.html#_check_report_folder', 'lepton_nb/report.py'),
+                                  'lepton_nb.report._clear_failed': ('report.html#_clear_failed', 'lepton_nb/report.py'),
                                   'lepton_nb.report._client_cells': ('report.html#_client_cells', 'lepton_nb/report.py'),
                                   'lepton_nb.report._client_process': ('report.html#_client_process', 'lepton_nb/report.py'),
                                   'lepton_nb.report._collect': ('report.html#_collect', 'lepton_nb/report.py'),

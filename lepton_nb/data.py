@@ -331,6 +331,7 @@ class Warehouse:
         """Read again as text the date columns DuckDB's sniffer read day first (or month first) though no value has a part
         above 12: `clean` refuses them until a cleaning step declares their format."""
         kinds = dict(self.con.execute(f"select column_name, column_type from (describe {ident(name)})").fetchall())
+        if not {"DATE", "TIMESTAMP"} & set(kinds.values()): return  # no dates: nothing to sniff again
         sniffed = f"select DateFormat, TimestampFormat from sniff_csv({literal(path)}, {options})"
         formats = dict(zip(("DATE", "TIMESTAMP"), self.con.execute(sniffed).fetchone()))
         slashed = {kind for kind, f in formats.items() if f and re.match(r"%[dm][/.-]", f)}  # not ISO 8601
@@ -588,28 +589,28 @@ def _declare(table:str, col:str):
                                f"{{date: '{month}'}}}}}} for the month first, or '{day}' for the day first")
 
 def _coerce_sql(wh:Warehouse, step:CleaningStep, col:str, kind) -> tuple[str, str]:
-    "The SQL reading `col` as `kind`, and the log's note; for dates the order the values show, or a DataError."
-    if kind == "number": return _number_sql(col), "to number"
-    if kind == "text": return _as_text(col), "to text"
-    if isinstance(kind, DateFormat): return _date_sql(col, [kind.date]), f"to date ({kind.date})"
+    "The SQL reading `col` as `kind`, and what it reads as in words; for dates the order the values show, or a DataError."
+    if kind == "number": return _number_sql(col), "number"
+    if kind == "text": return _as_text(col), "text"
+    if isinstance(kind, DateFormat): return _date_sql(col, [kind.date]), f"date ({kind.date})"
     t, text = ident(step.table), _as_text(col)
     slashed = wh.con.execute(f"select distinct regexp_extract({text}, '^(\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2,4}})') "
                              f"from {t} where regexp_matches({text}, '^\\d{{1,2}}[/.-]\\d{{1,2}}[/.-]\\d{{2}}')").fetchall()
     order = settled_order([r[0] for r in slashed], f"table {step.table!r}, column {col!r}", _declare(step.table, col))
-    return _date_sql(col, date_formats(order)), f"to date ({order} first)" if slashed else "to date"
+    return _date_sql(col, date_formats(order)), f"date ({order} first)" if slashed else "date"
 
 def _coerce(wh:Warehouse, step:CleaningStep) -> list[dict]:
     t, rows, out = ident(step.table), wh.count(step.table), []
     for col, kind in step.coerce.items():
         wh.unsettled.pop((step.table, col), None)
         name = "date" if isinstance(kind, DateFormat) else kind
-        new, note = _coerce_sql(wh, step, col, kind)
+        new, read_as = _coerce_sql(wh, step, col, kind)
         bad = wh.con.execute(f"select distinct cast({ident(col)} as varchar) from {t} where not {_is_missing_sql(col)} "
                              f"and ({new}) is null limit 5").fetchall()
         if bad:
             n = wh.con.execute(f"select count(*) from {t} where not {_is_missing_sql(col)} "
                                f"and ({new}) is null").fetchone()[0]
-            raise DataError(f"table {step.table!r}, column {col!r}: {n} value(s) cannot be read as {note[3:]}, e.g. "
+            raise DataError(f"table {step.table!r}, column {col!r}: {n} value(s) cannot be read as {read_as}, e.g. "
                             + ", ".join(repr(b[0]) for b in bad),
                             "fix those values, or declare another type for the column")
         direct = {"number": "double", "date": "timestamp", "text": "varchar"}[name]
@@ -619,7 +620,7 @@ def _coerce(wh:Warehouse, step:CleaningStep) -> list[dict]:
                                  "is null)").fetchone()[0]
         _rebuild(wh, step.table, f"select * replace (case when {_is_missing_sql(col)} then null else {new} end "
                                  f"as {ident(col)}) from {t}")
-        out.append(_log(step, col, rows, rows, changed, note))
+        out.append(_log(step, col, rows, rows, changed, f"to {read_as}"))
     return out
 
 def _missing(wh:Warehouse, step:CleaningStep) -> list[dict]:

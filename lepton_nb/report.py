@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from types import SimpleNamespace
 import lepton_nb
 from .config import LoadedConfig, load_client_data, read_config
 from .core import ConfigError, LeptonError, progress
@@ -238,6 +237,11 @@ def _keep_failed(work:Path, out_dir:Path, customer:str) -> None:
             shutil.copy(work / "report.ipynb", failed / "report.ipynb")
         except OSError: pass  # a full disk: the run's own error says so
 
+def _clear_failed(out_dir:Path, customer:str) -> None:
+    "Remove a client's failed notebook once its report succeeds, and `_failed/` when no other is left."
+    shutil.rmtree(out_dir / "_failed" / customer, ignore_errors=True)
+    if (out_dir / "_failed").is_dir() and not any((out_dir / "_failed").iterdir()): (out_dir / "_failed").rmdir()
+
 def _unwritable(err:OSError, customer:str, out_dir:Path) -> ReportError:
     "A file-system error while a report is written (a full disk, a quota) as the user's problem, not a traceback."
     where = Path(err.filename) if err.filename else out_dir
@@ -327,8 +331,7 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
             _publish(cfg, work, collected, data.inputs, started, stages, timeout)
             _swap_into_place(work, final)
         except OSError as err: raise _unwritable(err, cfg.customer, out_dir) from None
-        shutil.rmtree(out_dir / "_failed" / cfg.customer, ignore_errors=True)
-        if (out_dir / "_failed").is_dir() and not any((out_dir / "_failed").iterdir()): (out_dir / "_failed").rmdir()
+        _clear_failed(out_dir, cfg.customer)
         return {"customer": cfg.customer, "name": cfg.name, "solution": cfg.solution, "kind": cfg.report.KIND,
                 "status": "ok", "metrics": collected["records"]["metrics"], "path": str(final / "report.html"),
                 "error": None}
@@ -378,9 +381,8 @@ def _client_process(send, interrupted, threads:int, *args) -> None:
     try: send.send(_report_one(*args))
     finally: send.close()
 
-def _died(process, args) -> dict:
-    "The summary of a client whose worker process died before it could answer (killed, out of memory, a crash)."
-    code = process.exitcode
+def _died(code:int|None, args) -> dict:
+    "The summary of a client whose worker process died (exit `code`) before it could answer: killed, out of memory."
     try: how = f"killed by {signal.Signals(-code).name}" if code and code < 0 else f"exit code {code}"
     except ValueError: how = f"killed by signal {-code}"  # a real-time signal has no name
     return {"customer": args[4], "name": args[4], "solution": None, "kind": None, "status": "failed", "metrics": None,
@@ -431,7 +433,7 @@ def _run_isolated(args:list, workers:int, verbose:bool|None) -> list[dict]:
                 process.join()
                 receive.close()
                 if answer is None and interrupted.is_set(): continue  # stopped by Ctrl-C before it started
-                s = answer if answer is not None else _died(process, a)
+                s = answer if answer is not None else _died(process.exitcode, a)
                 summaries.append(s)
                 bar.update()
                 bar.set_postfix_str(f"{s['customer']}: {s['status']}")
@@ -461,11 +463,11 @@ def _report_on_worker(args:tuple) -> tuple[dict, bytes]:
         try: run = subprocess.run([sys.executable, "-c", _ONE_REPORT,
                                    json.dumps([config, local, templates, timeout, customer])],
                                   capture_output=True, text=True, timeout=timeout + 120)
-        except subprocess.TimeoutExpired as e: run = SimpleNamespace(returncode=-9, stdout="", stderr=str(e))
+        except subprocess.TimeoutExpired as e: run = subprocess.CompletedProcess(e.cmd, -9, "", str(e))
         lines = run.stdout.strip().splitlines()
         if run.returncode == 0 and lines: summary = json.loads(lines[-1])
         else:
-            summary = _died(SimpleNamespace(exitcode=run.returncode), args)
+            summary = _died(run.returncode, args)
             summary["error"] += f"\n{run.stderr.strip()[-2000:]}"
         return summary, _pack(Path(local), customer)
 
@@ -506,14 +508,14 @@ def _fetched(future, a:tuple, out_dir:Path, bar) -> dict:
     customer = a[4]
     try: s, packed = future.result()
     except Exception as e:  # the worker died, every retry too (distributed's KilledWorker)
-        s, packed = _died(SimpleNamespace(exitcode=None), a), b""
+        s, packed = _died(None, a), b""
         s["error"] = f"the Dask worker running this client's report died: {type(e).__name__}: {e}"
     try:
         if packed:
             _check_report_folder(out_dir / customer)
             _unpack(packed, out_dir, customer)
         if s.get("status") == "ok":
-            shutil.rmtree(out_dir / "_failed" / customer, ignore_errors=True)
+            _clear_failed(out_dir, customer)
             s["path"] = str(out_dir / customer / "report.html")
     except (OSError, tarfile.TarError, LeptonError) as e:
         problem = _unwritable(e, customer, out_dir) if isinstance(e, OSError) else e
