@@ -481,34 +481,46 @@ def load_bundle(folder) -> Bundle:
     return Bundle(folder, meta, _rebuild(folder, meta, blobs))
 
 # %% ../nbs/11_bundle.ipynb #c40a9bcf
+def _as_numbers(raw:pd.Series, col:str) -> pd.Series:
+    "A column of text as numbers; a DataError naming the column when a value is not empty and not a number."
+    num = pd.to_numeric(raw, errors="coerce")
+    bad = raw[num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")]
+    if len(bad):
+        raise DataError(f"column {col!r}: {len(bad)} value(s) are not numbers, e.g. "
+                        f"{', '.join(map(repr, bad.astype(str).unique()[:5]))}", "fix those values or leave them empty")
+    return num
+
+def _number_issues(out:pd.DataFrame, meta:dict, numeric:list[str]) -> dict:
+    "Numeric columns made numbers in place (text read, in one block after that), and each one's out-of-range count."
+    for col in numeric:
+        if not pd.api.types.is_numeric_dtype(out[col]): out[col] = _as_numbers(out[col], col)
+    block = out[numeric].to_numpy(np.float64, na_value=np.nan)  # one pass over every column: a request of one row
+    infinite = np.isinf(block).sum(axis=0)                        # of 400 columns checks in microseconds, not 0.2 s
+    if infinite.any():
+        col = numeric[int(np.flatnonzero(infinite)[0])]
+        raise DataError(f"column {col!r}: {int(infinite[numeric.index(col)])} value(s) are infinite",
+                        "replace them by finite numbers or leave them empty")
+    limit = lambda key: np.array([np.nan if (v := meta["schema"][c].get(key)) is None else v for c in numeric], float)
+    lo, hi = limit("min"), limit("max")
+    outside = ((block < lo) | (block > hi)).sum(axis=0)
+    return {c: {"out_of_range": int(n)} for c, n, low in zip(numeric, outside, lo) if not np.isnan(low)}
+
 def check_input(meta:dict, df:pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     "The input with training columns coerced to training types, and counts of unlisted categories and out-of-range values."
     missing = [c for c in meta["features"] if c not in df.columns]
     if missing: raise DataError(f"the input lacks {len(missing)} column(s) the model needs: {', '.join(missing)}",
                                 "give the input the same columns as the training data")
-    out, issues = df.copy(), {}
+    out = df.copy()
+    numeric = [c for c in meta["features"] if meta["schema"][c]["kind"] == "number"]
+    issues = _number_issues(out, meta, numeric) if numeric else {}
     for col in meta["features"]:
         spec = meta["schema"][col]
-        if spec["kind"] == "number":
-            raw = out[col]
-            num = pd.to_numeric(raw, errors="coerce")
-            bad = raw[num.isna() & raw.notna() & (raw.astype(str).str.strip() != "")]
-            if len(bad):
-                raise DataError(f"column {col!r}: {len(bad)} value(s) are not numbers, e.g. "
-                                f"{', '.join(map(repr, bad.astype(str).unique()[:5]))}",
-                                "fix those values or leave them empty")
-            if np.isinf(num).any():
-                raise DataError(f"column {col!r}: {int(np.isinf(num).sum())} value(s) are infinite",
-                                "replace them by finite numbers or leave them empty")
-            out[col] = num
-            lo, hi = spec.get("min"), spec.get("max")
-            if lo is not None: issues[col] = {"out_of_range": int(((num < lo) | (num > hi)).sum())}
-        elif spec["kind"] == "date": out[col] = read_dates(out[col], col)
+        if spec["kind"] == "date": out[col] = read_dates(out[col], col)
         elif "categories" in spec:  # columns of many distinct values list none, so none are counted
             seen = set(spec["categories"])
             vals = out[col].dropna().astype(str)
             issues[col] = {"unseen_categories": int((~vals.isin(seen)).sum())}
-    return out, issues
+    return out, {c: issues[c] for c in meta["features"] if c in issues}
 
 # %% ../nbs/11_bundle.ipynb #b85f6dbf
 def bin_counts(spec:dict, s:pd.Series) -> np.ndarray|None:
@@ -516,7 +528,9 @@ def bin_counts(spec:dict, s:pd.Series) -> np.ndarray|None:
     b = spec.get("bins")
     if not b: return None
     if "edges" in b:
-        v = pd.to_numeric(s, errors="coerce").dropna().to_numpy()
+        v = s if pd.api.types.is_numeric_dtype(s) else pd.to_numeric(s, errors="coerce")
+        v = v.to_numpy(np.float64, na_value=np.nan)
+        v = v[~np.isnan(v)]
         return np.bincount(np.searchsorted(np.asarray(b["edges"]), v, side="right"), minlength=len(b["edges"]) + 1)
     levels = {l: i for i, l in enumerate(b["levels"])}
     idx = s.astype(str).where(s.notna(), "(missing)").map(lambda v: levels.get(v, len(levels)))

@@ -112,9 +112,9 @@ def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128,
     out = []
     for i in range(0, len(Xt), chunk):
         block, kb = Xt[i:i + chunk], k[i:i + chunk]
-        padded = (np.concatenate([block, np.repeat(baseline[None], chunk - len(block), 0)]) if len(block) < chunk
-                  else block)
-        kb = np.concatenate([kb, np.zeros(chunk - len(kb), np.int32)])
+        rows = min(chunk, 1 << (len(block) - 1).bit_length())  # a power of two: one row costs one row, few shapes
+        padded = np.concatenate([block, np.repeat(baseline[None], rows - len(block), 0)])
+        kb = np.concatenate([kb, np.zeros(rows - len(kb), np.int32)])
         ig = _integrated_gradients(params, rest, jnp.asarray(padded), jnp.asarray(baseline), jnp.asarray(kb),
                                    graphdef=graphdef, steps=steps)
         out.append(np.asarray(ig)[:len(block)])

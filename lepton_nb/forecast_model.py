@@ -15,7 +15,7 @@ from flax import nnx
 from sklearn.base import BaseEstimator
 from .core import ConfigError, DataError
 from .forecast import QUANTILES, _check_covariates, _check_panel, covariate_names
-from .train import MLP, device_permutation, get_weights, optimizer, pad_rows, padded_rows
+from .train import device_permutation, get_weights, new_mlp, optimizer, pad_rows, padded_rows, start_training
 
 # %% auto #0
 __all__ = ['default_lags', 'calendar_names', 'calendar_features', 'window_features', 'covariate_steps', 'pinball_loss',
@@ -128,13 +128,6 @@ def _real(n:int, multiple:int) -> jax.Array:
     "1 for the first `n` rows of a padded block, 0 for the padding."
     return jnp.asarray(np.arange(padded_rows(n, multiple)) < n, jnp.float32)
 
-def _adam(params, learning_rate:float):
-    "The project's Adam and its state for `params`, at `learning_rate`."
-    tx = optimizer("adam")
-    state = tx.init(ravel_pytree(params)[0])
-    state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, jnp.float32)
-    return tx, state
-
 # %% ../nbs/27_forecast_model.ipynb #09f38222
 def interval_margin(lo:np.ndarray, hi:np.ndarray, # held-out lower and upper quantile forecasts
                     actual:np.ndarray, # the held-out values
@@ -219,12 +212,13 @@ class GlobalForecaster(BaseEstimator):
 
     def _train(self, X, Y, valid, seed:int) -> tuple:
         "One network trained from `seed`, early-stopped on `valid`: its best (kernels, biases) as NumPy arrays."
-        model = MLP(X.shape[1], tuple(self.hidden), self.horizon * len(self.quantiles), rngs=nnx.Rngs(seed))
+        model = new_mlp(X.shape[1], tuple(self.hidden), self.horizon * len(self.quantiles), seed=seed)
         graphdef, params, rest = nnx.split(model, nnx.Param, ...)
-        tx, state = _adam(params, self.learning_rate)
+        tx = optimizer("adam")
+        state, key = start_training(params, self.learning_rate, seed, tx)
         batch = int(min(self.batch_size, len(X)))
         Xd, Yd, q = _device_rows(X, batch), _device_rows(Y, batch), jnp.asarray(self.quantiles, jnp.float32)
-        key, best, best_params, waited = jax.random.key(seed), math.inf, params, 0
+        best, best_params, waited = math.inf, params, 0
         for epoch in range(1, self.max_epochs + 1):
             key, sub = jax.random.split(key)
             params, state, _, loss = _quantile_epoch(params, state, sub, rest, Xd, Yd, jnp.int32(len(X)), q, valid,

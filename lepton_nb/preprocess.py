@@ -153,7 +153,7 @@ class Preprocessor(TransformerMixin, BaseEstimator):
                 out.update(_date_parts(pd.to_datetime(s, errors="coerce"), hour).to_dict("series"))
             elif col in self.kinds_["categorical"]: out[col] = _as_categories(s)
             elif col in self.kinds_.get("text", []): out[col] = s.astype(object)
-            elif isinstance(s.dtype, np.dtype) and s.dtype.kind == "f": out[col] = s  # NumPy floats: read as float64 once, later
+            elif isinstance(s.dtype, np.dtype) and s.dtype.kind in "fiu": out[col] = s  # NumPy numbers: float64 once, later
             else: out[col] = pd.to_numeric(s, errors="coerce").astype("float64")
         return pd.DataFrame(out, index=df.index)
 

@@ -72,7 +72,7 @@ class _Network(BaseEstimator):
         "Build the network, train it (minibatches or L-BFGS) and keep its weights as NumPy arrays."
         hidden = tuple(getattr(self, "hidden_layer_sizes", ()))
         if any(int(h) < 1 for h in hidden): raise ConfigError(f"hidden_layer_sizes must be positive; got {hidden}")
-        model = train.MLP(X.shape[1], hidden, n_out, getattr(self, "activation", "relu"), rngs=nnx.Rngs(self._seed))
+        model = train.new_mlp(X.shape[1], hidden, n_out, getattr(self, "activation", "relu"), seed=self._seed)
         if hasattr(self, "C"):  # the linear models: full-batch L-BFGS on a convex objective
             if self.C <= 0: raise ConfigError(f"C must be positive; got {self.C}")
             l2 = 0.0 if self.C == np.inf else 1.0 / self.C

@@ -17,9 +17,9 @@ from sklearn.exceptions import ConvergenceWarning
 from .core import TrainingError, ConfigError, progress
 
 # %% auto #0
-__all__ = ['ACTIVATIONS', 'LOSSES', 'METRIC_NAMES', 'MLP', 'get_weights', 'from_weights', 'row_loss', 'kernel_penalty',
-           'padded_rows', 'pad_rows', 'device_permutation', 'optimizer', 'data_mesh', 'data_shards', 'valid_metric',
-           'History', 'fit', 'predict', 'fit_lbfgs']
+__all__ = ['ACTIVATIONS', 'LOSSES', 'METRIC_NAMES', 'MLP', 'get_weights', 'from_weights', 'new_mlp', 'row_loss', 'kernel_penalty',
+           'padded_rows', 'pad_rows', 'device_permutation', 'optimizer', 'data_mesh', 'data_shards', 'start_training',
+           'valid_metric', 'History', 'fit', 'predict', 'fit_lbfgs']
 
 # %% ../nbs/04_train.ipynb #b52120e6
 ACTIVATIONS = {"relu": jax.nn.relu, "tanh": jnp.tanh, "logistic": jax.nn.sigmoid, "identity": lambda x: x}
@@ -54,6 +54,18 @@ def from_weights(coefs:list, intercepts:list, activation:str="relu") -> MLP:
     model = nnx.eval_shape(lambda: MLP(sizes[0], tuple(sizes[1:-1]), sizes[-1], activation, rngs=nnx.Rngs(0)))
     for layer, w, b in zip(model.layers, coefs, intercepts):
         layer.kernel = nnx.Param(jnp.asarray(w)); layer.bias = nnx.Param(jnp.asarray(b))
+    return model
+
+@functools.partial(jax.jit, static_argnames=("shape",))
+def _mlp_state(seed, *, shape:tuple):
+    return nnx.state(MLP(*shape, rngs=nnx.Rngs(jax.random.key(seed))))
+
+def new_mlp(n_in:int, hidden:tuple=(64, 32), n_out:int=1, activation:str="relu", seed:int=0) -> MLP:
+    """`MLP(n_in, hidden, n_out, activation, rngs=nnx.Rngs(seed))`, its random weights drawn by one compiled program
+    (kept in the compilation cache) instead of a dozen small ones compiled afresh in every process."""
+    shape = (n_in, tuple(hidden), n_out, activation)
+    model = nnx.eval_shape(lambda: MLP(*shape, rngs=nnx.Rngs(0)))
+    nnx.update(model, _mlp_state(np.uint32(seed % 2**32), shape=shape))
     return model
 
 # %% ../nbs/04_train.ipynb #102e7a2f
@@ -147,7 +159,8 @@ def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphde
                  stochastic=False, # an ensemble with dropout (`members`): one random key per batch
                  shards=1, # devices each batch's rows are split across (data parallel; parameters replicated)
                 ):
-    "One shuffled pass over the padded training rows, then validation: (params, opt_state, train_loss, [valid_loss, metric])."
+    "One shuffled pass over the padded rows, then validation: (params, opt_state, next key, train loss, [valid loss, metric])."
+    next_key, key = jax.random.split(key)
     order = device_permutation(key, X.shape[0], n)  # real rows first, in random order
     batched = lambda a: a[order].reshape(-1, batch_size, *a.shape[1:])  # one gather per epoch, then contiguous batches
     real = (order < n).astype(jnp.float32).reshape(-1, batch_size)
@@ -170,12 +183,27 @@ def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphde
     (flat, opt_state), losses = jax.lax.scan(step, (flat, opt_state), batches)
     params = unflatten(flat)
     train_loss = jnp.sum(losses) / n
-    if valid is None: return params, opt_state, train_loss, jnp.full(2, jnp.nan, jnp.float32)
+    if valid is None: return params, opt_state, next_key, train_loss, jnp.full(2, jnp.nan, jnp.float32)
     Xv, yv, wv = valid
     out = nnx.merge(graphdef, params, rest)(Xv)
     real = (wv > 0).astype(jnp.float32)
     valid_loss = jnp.sum(row_loss(kind, out, yv) * wv) / jnp.sum(wv)
-    return params, opt_state, train_loss, jnp.stack([valid_loss, valid_metric(kind, out, yv, real)])
+    return params, opt_state, next_key, train_loss, jnp.stack([valid_loss, valid_metric(kind, out, yv, real)])
+
+@functools.partial(jax.jit, static_argnames=("tx",))
+def _start(params, learning_rate, weight_decay, seed, *, tx):
+    "The optimiser's first state (its learning rate and weight decay set) and the shuffles' key, in one compiled call."
+    state = tx.init(ravel_pytree(params)[0])
+    state.hyperparams["learning_rate"] = learning_rate
+    if weight_decay is not None and "weight_decay" in state.hyperparams:
+        state.hyperparams["weight_decay"] = weight_decay
+    return state, jax.random.key(seed)
+
+def start_training(params, learning_rate:float, seed:int, tx:optax.GradientTransformation,
+                   weight_decay:float|None=None) -> tuple:
+    "`tx`'s first state for `params` (its learning rate and weight decay set) and the shuffles' key, in one compiled call."
+    decay = None if weight_decay is None else np.float32(weight_decay)
+    return _start(params, np.float32(learning_rate), decay, np.uint32(seed % 2**32), tx=tx)
 
 def valid_metric(kind:str, out, y, real) -> jax.Array:
     "Accuracy for classification, RMSE for regression, over the real (unpadded) rows."
@@ -267,10 +295,7 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
         batch_size = int(min(batch_size, n))
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     tx = optimizer(solver)
-    opt_state = tx.init(ravel_pytree(params)[0])
-    opt_state.hyperparams["learning_rate"] = jnp.asarray(learning_rate, jnp.float32)
-    if weight_decay is not None and "weight_decay" in opt_state.hyperparams:
-        opt_state.hyperparams["weight_decay"] = jnp.asarray(weight_decay, jnp.float32)
+    opt_state, key = start_training(params, learning_rate, seed, tx, weight_decay)
     shards = data_shards(batch_size)  # every device JAX sees takes a share of each batch
     if streamed: chunks = lambda: (_placed(c, loss, batch_size, shards) for c in X())
     else:
@@ -281,16 +306,15 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
         Xv, yv, *wv = valid
         wv = np.asarray(wv[0], np.float32) if wv else np.ones(len(Xv), np.float32)
         valid_d = _device_arrays(np.asarray(Xv, np.float32), _targets(loss, yv), wv, padded_rows(len(Xv), 64))
-    key, hist = jax.random.key(seed), History(devices=shards)
+    hist = History(devices=shards)
     best, best_params, waited = math.inf, params, 0
     bar = progress(range(1, epochs + 1), desc="training", disable=None if verbose in (None, True) else True)
     start = time.perf_counter()
     for epoch in bar:
         summed, rows = 0.0, 0
         for (Xd, yd, wd, n), last in _with_last(chunks()):
-            key, sub = jax.random.split(key)
-            params, opt_state, tl, vl = _train_epoch(params, opt_state, sub, rest, Xd, yd, wd, jnp.int32(n),
-                                                     valid_d if last else None, jnp.float32(l2), graphdef=graphdef,
+            params, opt_state, key, tl, vl = _train_epoch(params, opt_state, key, rest, Xd, yd, wd, np.int32(n),
+                                                     valid_d if last else None, np.float32(l2), graphdef=graphdef,
                                                      tx=tx, kind=loss, batch_size=batch_size, penalised=l2 > 0,
                                                      stochastic=hasattr(model, "members"), shards=shards)
             summed, rows = summed + float(tl) * n, rows + n  # waits for the device: the chunk's wall time is known
@@ -354,10 +378,10 @@ def fit_lbfgs(model:MLP, X:np.ndarray, y:np.ndarray, *, loss:str="binary", sampl
     w = np.ones(n, np.float32) if sample_weight is None else np.asarray(sample_weight, np.float32)
     rows, shards = padded_rows(n, 16), data_shards(16)  # the rows split across every device JAX sees
     Xd, yd, wd = _device_arrays(np.asarray(X, np.float32), _targets(loss, y), w, rows, shards)
-    real = _device_arrays(np.arange(rows) < n, np.zeros(rows), np.zeros(rows), rows, shards)[0].astype(jnp.float32)
+    real = _device_arrays((np.arange(rows) < n).astype(np.float32), np.zeros(rows), np.zeros(rows), rows, shards)[0]
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
-    params, n_iter, final = _lbfgs(params, rest, Xd, yd, wd, real, jnp.float32(l2), jnp.float32(n), jnp.float32(tol),
-                                   jnp.int32(max_iter), graphdef=graphdef, kind=loss)
+    params, n_iter, final = _lbfgs(params, rest, Xd, yd, wd, real, np.float32(l2), np.float32(n), np.float32(tol),
+                                   np.int32(max_iter), graphdef=graphdef, kind=loss)
     _check_finite(float(final), int(n_iter))
     if int(n_iter) >= max_iter:
         warnings.warn(f"L-BFGS did not converge in max_iter={max_iter} iterations; raise max_iter or tol",
