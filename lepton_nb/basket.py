@@ -194,6 +194,7 @@ class BasketReport(CaseReport):
     HEADLINE = ("n_rules", "max_lift", "holdout_lift_median", "min_support")
     NEEDS = "transaction (the basket column) and item (the product column); optional time"
     BUNDLE = False  # the deliverable is rules.json, not a scoring bundle
+    BY_ROWS = False  # a sample of line items would cut baskets apart
     EVIDENCE = "rules are found on the earlier baskets; the 'later' figures are measured on later baskets"
 
     @classmethod

@@ -51,12 +51,14 @@ def _profile(args) -> int:
     from lepton_nb.config import load_client_data
     from lepton_nb.solutions import check_data, client_profile, load_config
     cfg = load_config(args.config, Path(args.templates) if args.templates else None, need_template=False)
-    data = load_client_data(cfg)
+    data = load_client_data(cfg, by_rows=cfg.report.BY_ROWS)
     check_data(cfg, data.frame)
     prof = client_profile(cfg, data)
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.max_colwidth", 48):
         print(f"{cfg.customer}: {len(data.frame):,} rows x {data.frame.shape[1]} columns\n\n"
               f"Tables:\n{data.tables.to_string(index=False)}")
+        if data.sampled: print(f"\nA sample: {data.sampled['kept']:,} of {data.sampled['rows']:,} rows, within "
+                               f"data.memory_budget ({cfg.data.memory_budget})")
         if len(data.cleaning): print(f"\nCleaning:\n{data.cleaning.to_string(index=False)}")
         print(f"\nColumns:\n{prof.columns.to_string(index=False)}")
     print("\nLeft out of the model:" if prof.excluded else "\nNo column is left out of the model.")

@@ -14,8 +14,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from .core import ConfigError, DataError
-from .data import (CleaningStep, Source, Warehouse, clean, integrate, join_coverage, resolve_source,
-                            select_statement)
+from .data import (CleaningStep, Source, Warehouse, byte_count, clean, integrate, join_coverage, resolve_source,
+                   select_statement)
 from .datasets import DATASETS, dataset_info
 
 # %% auto #0
@@ -45,6 +45,10 @@ class DataConfig(BaseModel):
         [], max_length=_LIST_MAX, description="columns holding personal data, beyond those found automatically")
     allow_columns: list[str] = Field(
         [], max_length=_LIST_MAX, description="columns to keep in the model although the profile would leave them out")
+    memory_budget: str = Field(
+        "2GB", max_length=40, description="the most memory the modelling table may take, e.g. 2GB (about 8 bytes a "
+        "number, a text's characters and 50 more); a larger table is modelled on a fixed random sample that fits, and "
+        "the report says so")
 
     @field_validator("dataset")
     @classmethod
@@ -59,6 +63,13 @@ class DataConfig(BaseModel):
         for name in v or {}:
             if not re.match(_IDENT, name):
                 raise ValueError(f"source name {name!r} must be a SQL name: letters, digits and _")
+        return v
+
+    @field_validator("memory_budget")
+    @classmethod
+    def _an_amount(cls, v):
+        try: byte_count(v)
+        except DataError as e: raise ValueError(f"{e.problem}; {e.hint}") from None
         return v
 
     @field_validator("query")
@@ -242,6 +253,7 @@ class ClientData:
     inputs: list
     cleaning: pd.DataFrame
     tables: pd.DataFrame
+    sampled: dict|None = None  # over the memory budget: the table's rows and bytes, the budget, the seed, the rows kept
 
 def _no_infinities(frame:pd.DataFrame) -> None:
     "A DataError naming the numeric columns that hold ±infinity (no model, metric or profile can use one)."
@@ -255,7 +267,16 @@ def _no_infinities(frame:pd.DataFrame) -> None:
         raise DataError(f"infinite values in column(s) {said}",
                         f"fix them at the source, or drop those rows in a cleaning step (filter: isfinite({first}))")
 
-def load_client_data(cfg:LoadedConfig, memory_limit:str="1GB", limit=None) -> ClientData:
+def _over_budget(sampled:dict, solution:str):
+    "The DataError for a table over its memory budget whose rows cannot be sampled one by one."
+    raise DataError(f"the modelling table is about {sampled['bytes'] / 1e9:,.2f} GB ({sampled['rows']:,} rows), over "
+                    f"data.memory_budget ({sampled['budget'] / 1e9:,.2f} GB); a {solution.replace('_', ' ')} cannot "
+                    "be modelled on a sample of rows (it would cut series or baskets apart)",
+                    "raise data.memory_budget, or narrow the query (fewer series, products or periods)")
+
+def load_client_data(cfg:LoadedConfig, memory_limit:str="1GB", limit=None,
+                     by_rows:bool=True, # a table over `data.memory_budget` may be sampled by rows (not time series)
+                    ) -> ClientData:
     "The client's warehouse built, cleaned and queried; `limit` (a RunLimit) can interrupt it; problems name the config."
     d = cfg.data
     try:
@@ -265,7 +286,9 @@ def load_client_data(cfg:LoadedConfig, memory_limit:str="1GB", limit=None) -> Cl
                 wh.add_frame("data", info.load(), origin=f"dataset {info.name} ({info.source})")
             for name, src in (d.sources or {}).items(): wh.add(name, src, cfg.path.parent)
             log = clean(wh, d.cleaning)
-            frame = integrate(wh, d.query, d.keys)
+            frame = integrate(wh, d.query, d.keys, budget=byte_count(d.memory_budget), seed=cfg.seed)
+            if wh.sampled and not by_rows: _over_budget(wh.sampled, cfg.solution)
             _no_infinities(frame)
-            return ClientData(frame, list(wh.fingerprints.values()), log, join_coverage(wh, frame, d.keys))
+            coverage = join_coverage(wh, frame, {} if wh.sampled else d.keys)  # a sample holds a share of every key
+            return ClientData(frame, list(wh.fingerprints.values()), log, coverage, wh.sampled)
     except DataError as e: raise DataError(f"{cfg.path}: {e.problem}", e.hint) from None

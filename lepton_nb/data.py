@@ -19,8 +19,8 @@ from .render import number, value_range
 __all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'MODEL_TEXT', 'ident', 'literal', 'sql_expression', 'select_statement',
            'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'parquet_chunks', 'frame_sha256',
            'DateFormat', 'date_formats', 'day_month_order', 'settled_order', 'read_dates', 'Dedup', 'CleaningStep',
-           'clean', 'check_keys', 'canonical_order', 'integrate', 'join_coverage', 'is_free_text', 'detect_pii', 'mask',
-           'leakage', 'Profile', 'profile']
+           'clean', 'check_keys', 'canonical_order', 'byte_count', 'table_bytes', 'integrate', 'join_coverage',
+           'is_free_text', 'detect_pii', 'mask', 'leakage', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -210,6 +210,7 @@ class Warehouse:
         self.con.execute("SET preserve_insertion_order = false")
         self.fingerprints = {}
         self.unsettled = {}  # (table, column) -> the DataError `clean` raises unless a cleaning step coerces it
+        self.sampled = None  # set by `integrate` when the modelling table is over its memory budget: how it was sampled
 
     def __enter__(self): return self
     def __exit__(self, *exc): self.close()
@@ -748,8 +749,38 @@ def _cell_limit(max_cells:int|None=None) -> int:
                         "set LEPTON_NB_MAX_CELLS to a number of cells, e.g. 200000000")
     return limit
 
-def _fetch(wh:Warehouse, select:str, max_cells:int) -> pd.DataFrame:
-    "One SELECT's result as a frame: materialised by DuckDB first (under its memory limit), refused over max_cells."
+_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
+_FIXED_WIDTH = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+                "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN", "DATE", "TIMESTAMP", "TIME", "INTERVAL")
+
+def byte_count(amount:str) -> int:
+    "An amount of memory written like '2GB', '512 MB' or '1.5GB' (powers of 1000), in bytes; a DataError otherwise."
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]B)\s*", str(amount), re.I)
+    if not m or float(m[1]) == 0:
+        raise DataError(f"the memory budget {str(amount)[:40]!r} is not an amount of memory",
+                        "write a positive number followed by KB, MB, GB or TB, e.g. 2GB")
+    return int(float(m[1]) * _UNITS[m[2].upper()])
+
+def table_bytes(wh:Warehouse, table:str) -> tuple[int, int]:
+    "(rows, the bytes pandas needs for them, about): 8 a number, date or flag; a text's characters and 50 more."
+    described = wh.con.execute(f"describe {table}").fetchall()  # (name, type, ...)
+    text = [name for name, kind, *_ in described if not str(kind).upper().startswith(_FIXED_WIDTH)]
+    lengths = "".join(f", coalesce(sum(strlen({ident(c)}::varchar)), 0)" for c in text)
+    rows, *chars = wh.con.execute(f"select count(*){lengths} from {table}").fetchone()
+    return rows, rows * (8 * (len(described) - len(text)) + 50 * len(text)) + int(sum(chars))
+
+def _sample(wh:Warehouse, table:str, budget:int, seed:int) -> str:
+    """A SELECT of `table`, or of a fixed random share of its rows that fits `budget` when it does not (noted in
+    `wh.sampled`): a row is kept by the hash of its values and the seed, so every run and machine keeps the same rows."""
+    rows, size = table_bytes(wh, table)
+    if size <= budget: return f"select * from {table}"
+    kept = max(rows * budget // size, 1)
+    wh.sampled = {"rows": rows, "bytes": size, "budget": budget, "seed": seed}
+    return f"select * from {table} as t where hash(t, {int(seed)}) % {rows} < {kept}"
+
+def _fetch(wh:Warehouse, select:str, max_cells:int, budget:int|None=None, seed:int=0) -> pd.DataFrame:
+    """One SELECT's result as a frame: materialised by DuckDB first (under its memory limit), refused over max_cells,
+    sampled to fit `budget` bytes in pandas when it is larger."""
     columns = len(wh.con.execute(f"select * from (\n{select}\n) limit 0").description)
     max_rows = max(max_cells // columns, 1)
     try:
@@ -760,11 +791,16 @@ def _fetch(wh:Warehouse, select:str, max_cells:int) -> pd.DataFrame:
                             f"over the limit of {max_cells:,} cells that may be loaded into memory",
                             "a join without a condition is a cross join that multiplies rows: check that every join "
                             "has its ON or USING; if the result really is this large, raise LEPTON_NB_MAX_CELLS")
-        return wh.con.execute("select * from temp._lepton_result").df()
+        whole = "select * from temp._lepton_result"
+        df = wh.con.execute(whole if budget is None else _sample(wh, "temp._lepton_result", budget, seed)).df()
+        if wh.sampled: wh.sampled["kept"] = len(df)
+        return df
     finally: wh.con.execute("drop table if exists temp._lepton_result")
 
 def integrate(wh:Warehouse, query:str|None, keys:dict[str, list[str]]|None=None,
               max_cells:int|None=None, # most rows × columns for pandas (LEPTON_NB_MAX_CELLS or 200 million)
+              budget:int|None=None, # most bytes the result may take in pandas; a larger one is sampled (`wh.sampled`)
+              seed:int=0, # chooses the sample
              ) -> pd.DataFrame:
     "Lock the warehouse, check declared keys, and return the query's result (or the only table), rows in a fixed order."
     import duckdb
@@ -775,8 +811,8 @@ def integrate(wh:Warehouse, query:str|None, keys:dict[str, list[str]]|None=None,
         if query is None:
             if len(wh.tables) != 1:
                 raise DataError(f"{len(wh.tables)} tables ({', '.join(wh.tables)}) need a query that joins them")
-            df = _fetch(wh, f"select * from {ident(wh.tables[0])}", limit)
-        else: df = _fetch(wh, select_statement(query), limit)
+            df = _fetch(wh, f"select * from {ident(wh.tables[0])}", limit, budget, seed)
+        else: df = _fetch(wh, select_statement(query), limit, budget, seed)
     except duckdb.InterruptException:
         raise DataError("the query was interrupted before it finished", _INTERRUPTED) from None
     except duckdb.Error as e:

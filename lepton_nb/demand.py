@@ -317,6 +317,7 @@ class ForecastReport(CaseReport):
     SOLUTIONS = {"demand_forecast": ForecastParams}
     HEADLINE = ("test_mase", "baseline_test_mase", "p10_p90_coverage", "n_series")
     NEEDS = "time (the period column) and target (the quantity); optional series and covariates"
+    BY_ROWS = False  # a sample of rows would leave gaps in every series
     EVIDENCE = "every backtest figure comes from forecasts made only from the periods before each window"
 
     @classmethod

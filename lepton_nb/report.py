@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
 import lepton_nb
-from .config import LoadedConfig, load_client_data, read_config
+from .config import ClientData, LoadedConfig, load_client_data, read_config
 from .core import ConfigError, LeptonError, progress
 from .data import file_sha256
 from .records import RECORD_MIME, jsonable, read_records
@@ -264,7 +264,7 @@ def _template_record(cfg:LoadedConfig) -> dict:
 def _check(config_path, templates, limit:RunLimit):
     "The config and the data, checked under the time limit before any notebook starts."
     cfg = load_config(config_path, templates)
-    data = limit.run(lambda: load_client_data(cfg, limit=limit), "loading the data")
+    data = limit.run(lambda: load_client_data(cfg, limit=limit, by_rows=cfg.report.BY_ROWS), "loading the data")
     check_data(cfg, data.frame)
     return cfg, data
 
@@ -283,7 +283,7 @@ def _collect(cfg:LoadedConfig, work:Path) -> dict:
                           "figures showed as text: run the report with lepton-nb (its kernel draws figures inline)")
     return {"nb": nb, "records": records}
 
-def _publish(cfg:LoadedConfig, work:Path, collected:dict, inputs:list, started, stages:dict, timeout:int) -> None:
+def _publish(cfg:LoadedConfig, work:Path, collected:dict, data:ClientData, started, stages:dict, timeout:int) -> None:
     "Write report.html, metrics.json and manifest.json beside the executed notebook and the model."
     t, records, kind = time.perf_counter(), collected["records"], cfg.solution.replace("_", " ")
     footer = (f"{cfg.name} · {kind} · lepton_nb {lepton_nb.__version__} · "
@@ -298,7 +298,8 @@ def _publish(cfg:LoadedConfig, work:Path, collected:dict, inputs:list, started, 
     manifest = {"customer": cfg.customer, "solution": cfg.solution, "kind": cfg.report.KIND,
                 "library_version": lepton_nb.__version__, "git": _git(cfg.template.parent),
                 "template": _template_record(cfg), "config": {"file": cfg.path.name, "sha256": file_sha256(cfg.path)},
-                "parameters": cfg.params.model_dump(), "seed": cfg.seed, "inputs": inputs,
+                "parameters": cfg.params.model_dump(), "seed": cfg.seed, "inputs": data.inputs,
+                "sample": data.sampled,
                 "environment": records.get("environment"), "started": started.isoformat(timespec="seconds"),
                 "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"), "time_limit_seconds": timeout,
                 "stages_seconds": {**stages, **notebook_stages}}
@@ -328,7 +329,7 @@ def run_report(config_path, out_dir="reports/_build", templates:Path|None=None, 
         collected = _collect(cfg, work)
         final = out_dir / cfg.customer
         try:
-            _publish(cfg, work, collected, data.inputs, started, stages, timeout)
+            _publish(cfg, work, collected, data, started, stages, timeout)
             _swap_into_place(work, final)
         except OSError as err: raise _unwritable(err, cfg.customer, out_dir) from None
         _clear_failed(out_dir, cfg.customer)

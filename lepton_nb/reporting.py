@@ -21,11 +21,20 @@ from .render import code, esc, for_clients
 from .uncertainty import beats
 
 # %% auto #0
-__all__ = ['REFERENCE', 'MODEL_NAMES', 'Probability', 'ColumnName', 'Word', 'ReportSections', 'candidate_models', 'fitted_trees',
-           'compare_candidates', 'Case', 'headline_metrics', 'target_column', 'Words', 'ModelParams', 'shown_pii',
-           'CaseReport']
+__all__ = ['REFERENCE', 'MODEL_NAMES', 'Probability', 'ColumnName', 'Word', 'sampled_note', 'ReportSections', 'candidate_models',
+           'fitted_trees', 'compare_candidates', 'Case', 'headline_metrics', 'target_column', 'Words', 'ModelParams',
+           'shown_pii', 'CaseReport']
 
 # %% ../nbs/18_reporting.ipynb #75a97740
+def sampled_note(sampled:dict) -> str:
+    "What a report says when the modelling table was over the memory budget and a sample of it was modelled."
+    gb = lambda b: f"{b / 1e9:,.1f} GB" if b >= 1e9 else f"{b / 1e6:,.0f} MB"
+    return (f"**A sample.** The query gives {sampled['rows']:,} rows, about {gb(sampled['bytes'])} in memory: over this "
+            f"project's memory budget of {gb(sampled['budget'])}. Everything below — training, the choice of model and "
+            f"the held-out figures — uses a random {sampled['kept']:,} of them, the same rows in every run (chosen by "
+            "the seed); the share of keys each table contributes is not measured on a sample. Raise "
+            "`data.memory_budget` in the config to model more rows.")
+
 class ReportSections:
     "The sections every kind of report shows the same way; `CaseReport` below holds the state they read."
     def quality(self) -> pd.DataFrame:
@@ -38,6 +47,7 @@ class ReportSections:
         d = self.data
         display(Markdown(f"The modelling table has **{len(d.frame):,} rows and {d.frame.shape[1]} columns**, "
                          f"built from {len(d.inputs)} source{'s' if len(d.inputs) > 1 else ''}:"))
+        if d.sampled: display(Markdown(sampled_note(d.sampled)))
         coverage = d.tables.coverage.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
         tables = d.tables.assign(coverage=coverage).rename(columns={"coverage": "share of keys in the modelling table"})
         display(tables.set_index("table"))
@@ -406,6 +416,7 @@ class CaseReport(ReportSections):
     PERFORMANCE: dict[str, str] = {}  # metric (without test_) -> its name in the performance table
     BASELINE: str = "no-skill baseline"  # what the baseline is called in the performance table
     CHOICE: str = "on the validation score"  # what chooses between the candidates, in words
+    BY_ROWS: bool = True  # a modelling table over the memory budget may be sampled row by row (not series or baskets)
     TARGET = None  # (frame, target column) -> the target checked the kind's way, or a DataError
     CASE = None  # (frame, target, params, seed, exclude=...) -> the kind's fitted and evaluated case
     DRIVERS = None  # permutation importance for the kind: (model, X, y, n_repeats, random_state) -> DataFrame
@@ -461,7 +472,7 @@ class CaseReport(ReportSections):
         for_clients()  # strings from the data are shown as they are in tables and figures
         t = time.perf_counter()
         cfg = cls.load_config(config_path)
-        data = load_client_data(cfg)
+        data = load_client_data(cfg, by_rows=cls.BY_ROWS)
         stages, t = {"load_data": time.perf_counter() - t}, time.perf_counter()
         cls.check(cfg, data.frame)
         prof = cls.client_profile(cfg, data)

@@ -15,7 +15,7 @@ from .config import _NAME_MAX, ClientConfig, LoadedConfig
 from .core import DataError
 from .reporting import CaseReport, Words, _column_key, shown_pii
 from .render import esc, short, table
-from .uncertainty import _mean, interval_text, resample_counts
+from .uncertainty import _mean, interval_text, resampled
 from .recsys import (EASE, EASE_MAX_ITEMS, ContentRecommender, HybridRecommender, ImplicitALS, MatrixFactorization, PopularityRecommender,
                               Recommender, _values, hits, interactions, ranking_metrics, rating_metrics)
 
@@ -177,10 +177,11 @@ def run_recommendation_case(frame:pd.DataFrame, user:str, item:str, rating:str|N
 
 def _uncertainty(per_user:np.ndarray, base_per_user:np.ndarray, seed:int) -> dict:
     "95% bootstrap intervals (over test users) of precision@10 and of its difference from the baseline's."
-    W = resample_counts(len(per_user), 1000, seed=seed)
     ci = lambda v: [float(np.quantile(v, 0.025)), float(np.quantile(v, 0.975))]
-    return {f"precision_at_{K}_ci": ci(_mean(W, per_user)), f"baseline_precision_at_{K}_ci": ci(_mean(W, base_per_user)),
-            f"precision_at_{K}_difference_ci": ci(_mean(W, per_user - base_per_user))}
+    means = [lambda W, v=v: _mean(W, v) for v in (per_user, base_per_user, per_user - base_per_user)]
+    model, base, gain = resampled(means, len(per_user), 1000, seed=seed)
+    return {f"precision_at_{K}_ci": ci(model), f"baseline_precision_at_{K}_ci": ci(base),
+            f"precision_at_{K}_difference_ci": ci(gain)}
 
 def _ratings(train, test, user, item, rating, seed) -> tuple[object, dict]:
     "The rating model's RMSE and MAE on the held-out ratings, and the baseline's: each item's mean training rating."

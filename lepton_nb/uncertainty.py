@@ -12,8 +12,8 @@ from sklearn.metrics import (accuracy_score, average_precision_score, balanced_a
                              roc_auc_score, root_mean_squared_error)
 
 # %% auto #0
-__all__ = ['BINARY', 'MULTICLASS', 'REGRESSION', 'MIN_STRATUM', 'MIN_ROWS', 'CV_FOLDS', 'COMFORTABLE_CLASS_ROWS',
-           'COMFORTABLE_ROWS', 'resample_counts', 'Metric', 'Interval', 'bootstrap_ci', 'difference_ci',
+__all__ = ['BLOCK_CELLS', 'BINARY', 'MULTICLASS', 'REGRESSION', 'MIN_STRATUM', 'MIN_ROWS', 'CV_FOLDS', 'COMFORTABLE_CLASS_ROWS',
+           'COMFORTABLE_ROWS', 'resample_counts', 'resampled', 'Metric', 'Interval', 'bootstrap_ci', 'difference_ci',
            'metric_intervals', 'beats', 'interval_text', 'wants_cv', 'out_of_fold']
 
 # %% ../nbs/20_uncertainty.ipynb #92212e74
@@ -28,6 +28,18 @@ def resample_counts(n:int, # rows in the held-out split
     rows = np.arange(n_boot)[:, None] * n
     flat = [(rows + g[rng.integers(0, len(g), (n_boot, len(g)))]).ravel() for g in groups if len(g)]
     return np.bincount(np.concatenate(flat or [np.zeros(0, int)]), minlength=n_boot * n).reshape(n_boot, n).astype(float)
+
+BLOCK_CELLS = 2**23  # resamples × rows of counts held at once: 64 MB, whatever the held-out rows
+
+def resampled(fns:list, # functions of a block of counts W (resamples, n) -> one value per resample
+              n:int, n_boot:int=1000, strata=None, seed:int=0) -> list[np.ndarray]:
+    """Each of `fns` on all `n_boot` resamples, computed on blocks of `resample_counts` so memory stays flat on large
+    splits; a split of up to 8,388 rows is one block, the resamples `resample_counts(n, n_boot, strata, seed)` draws."""
+    per, outs = max(1, BLOCK_CELLS // max(n, 1)), [[] for _ in fns]
+    for i, start in enumerate(range(0, n_boot, per)):
+        W = resample_counts(n, min(per, n_boot - start), strata, seed if i == 0 else [seed, i])
+        for out, f in zip(outs, fns): out.append(np.asarray(f(W), float))
+    return [np.concatenate(out) if out else np.zeros(0) for out in outs]
 
 # %% ../nbs/20_uncertainty.ipynb #ec38e6fb
 @dataclass(frozen=True)
@@ -177,18 +189,17 @@ def bootstrap_ci(metric:Metric|Callable, # a `Metric` (fast) or any (y_true, sco
                  seed:int=0, min_stratum:int=MIN_STRATUM) -> Interval:
     "Percentile bootstrap interval (low, high) of `metric` on the held-out rows."
     y, s = np.asarray(y_true), np.asarray(scores, float)
-    W = resample_counts(len(y), n_boot, strata, seed)
-    return _interval(_values(metric, y, s, W), level, _too_few(len(y), strata, min_stratum))
+    values, = resampled([lambda W: _values(metric, y, s, W)], len(y), n_boot, strata, seed)
+    return _interval(values, level, _too_few(len(y), strata, min_stratum))
 
 # %% ../nbs/20_uncertainty.ipynb #f80f1f37
 def difference_ci(metric:Metric|Callable, y_true, scores_model, scores_base, n_boot:int=1000, level:float=0.95,
                   strata=None, seed:int=0, min_stratum:int=MIN_STRATUM) -> Interval:
     "Paired percentile bootstrap interval of metric(model) − metric(base) on the same resamples."
-    y = np.asarray(y_true)
-    W = resample_counts(len(y), n_boot, strata, seed)
-    diff = (_values(metric, y, np.asarray(scores_model, float), W)
-            - _values(metric, y, np.asarray(scores_base, float), W))
-    return _interval(diff, level, _too_few(len(y), strata, min_stratum))
+    y, sm, sb = np.asarray(y_true), np.asarray(scores_model, float), np.asarray(scores_base, float)
+    model, base = resampled([lambda W: _values(metric, y, sm, W), lambda W: _values(metric, y, sb, W)], len(y), n_boot,
+                            strata, seed)
+    return _interval(model - base, level, _too_few(len(y), strata, min_stratum))
 
 # %% ../nbs/20_uncertainty.ipynb #c1f94c2a
 def metric_intervals(metrics:dict[str, Metric], # the kind's metrics, by name
@@ -199,10 +210,11 @@ def metric_intervals(metrics:dict[str, Metric], # the kind's metrics, by name
                     ) -> dict:
     "`<split>_<m>_ci`, `baseline_<split>_<m>_ci` and `<main>_difference_ci` (`<main>_cv_difference_ci`) as lists."
     y, sm, sb = np.asarray(y_true), np.asarray(scores_model, float), np.asarray(scores_base, float)
-    W, few = resample_counts(len(y), n_boot, strata, seed), _too_few(len(y), strata, MIN_STRATUM)
-    out, values = {}, {}
-    for name, m in metrics.items():
-        values[name] = _values(m, y, sm, W), _values(m, y, sb, W)
+    few, out, values = _too_few(len(y), strata, MIN_STRATUM), {}, {}
+    fns = [lambda W, m=m, s=s: _values(m, y, s, W) for m in metrics.values() for s in (sm, sb)]
+    flat = resampled(fns, len(y), n_boot, strata, seed)
+    for i, name in enumerate(metrics):
+        values[name] = flat[2 * i], flat[2 * i + 1]
         out[f"{split}_{name}_ci"] = list(_interval(values[name][0], level, few))
         out[f"baseline_{split}_{name}_ci"] = list(_interval(values[name][1], level, few))
     difference = f"{main}_difference_ci" if split == "test" else f"{main}_{split}_difference_ci"

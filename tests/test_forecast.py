@@ -178,6 +178,17 @@ def test_bad_forecast_configs_are_refused_before_a_kernel_starts(tmp_path, confi
     assert "Traceback" not in run.stderr and not re.search(r"papermill|kernel", run.stderr)
 
 
+def test_a_forecast_over_its_memory_budget_is_refused_not_sampled(tmp_path):
+    "Rows sampled one by one would leave gaps in every series: a forecast's table over its budget is refused first."
+    load_visnights().to_csv(tmp_path / "nights.csv", index=False)
+    (tmp_path / "c.yaml").write_text("customer: acme\nname: Acme\nsolution: demand_forecast\ntime: quarter\n"
+                                     "target: nights\nseries: region\n"
+                                     "data: {sources: {t: {path: nights.csv}}, memory_budget: 10KB}\n")
+    run = _cli("report", tmp_path / "c.yaml", "--out", tmp_path / "out")
+    assert run.returncode != 0 and "over data.memory_budget" in run.stderr and "demand forecast" in run.stderr, run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "out").exists()
+
+
 def test_the_shortest_series_accepted_runs_and_one_fewer_is_refused_first(tmp_path):
     "A series of windows × horizon + season + 3 × horizon periods runs the whole template; one period fewer is refused."
     nights = load_visnights()

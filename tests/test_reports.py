@@ -561,7 +561,8 @@ def test_every_key_is_checked_before_a_kernel_starts(tmp_path, capsys, change, e
 
 
 def test_reports_speak_the_clients_words(tmp_path):
-    "The churn template on attrition data: HR's words only, and the default words never mention employees."
+    """The churn template on attrition data: HR's words only, and the default words never mention employees. The
+    shop's table (about 560 KB by the estimate) is over its 350 KB memory budget: it is modelled on a sample, and says so."""
     from lepton_nb.datasets import load_wa_churn
 
     load_wa_churn().head(800).to_csv(tmp_path / "people.csv", index=False)
@@ -570,14 +571,20 @@ def test_reports_speak_the_clients_words(tmp_path):
     import yaml
     hr = {**base, "customer": "acme-hr", "params": {**base["params"], "subject": "employee", "owner": "HR team"}}
     (tmp_path / "hr.yaml").write_text(yaml.safe_dump(hr))
-    (tmp_path / "shop.yaml").write_text(yaml.safe_dump({**base, "customer": "acme-shop"}))
+    shop = {**base, "customer": "acme-shop", "data": {**base["data"], "memory_budget": "350KB"}}
+    (tmp_path / "shop.yaml").write_text(yaml.safe_dump(shop))
     run = _cli("report-all", tmp_path, "--out", tmp_path / "out", "--workers", "2")
     assert run.returncode == 0, run.stdout + run.stderr
+    sample = json.loads((tmp_path / "out" / "acme-shop" / "manifest.json").read_text())["sample"]
+    assert sample["rows"] == 800 and 400 < sample["kept"] < 600 and sample["budget"] == 350_000, sample
+    assert json.loads((tmp_path / "out" / "acme-hr" / "manifest.json").read_text())["sample"] is None
     text = lambda c: " ".join(_Page((tmp_path / "out" / c / "report.html").read_text()).text).lower()
     hr_page, shop_page = text("acme-hr"), text("acme-shop")
     assert "employees" in hr_page and "hr team" in hr_page
     for word in ("customer", "marketing", "retention", "campaign"): assert word not in hr_page, word  # data say "billing"
     assert "customers" in shop_page and "employee" not in shop_page and "hr team" not in shop_page
+    assert "the query gives 800 rows" in shop_page and f"a random {sample['kept']:,} of them" in shop_page
+    assert "a sample" not in hr_page
 
 
 # --- small data: the smallest table each template accepts runs; below it, a clear refusal ------------
