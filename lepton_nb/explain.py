@@ -98,7 +98,7 @@ def attribution_method(model) -> str:
     return (f"sampled Shapley values ({SHAPLEY_ORDERS} random orders of the inputs) from a typical training row "
             "(medians and commonest levels)")
 
-def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128, chunk:int=64, network=None,
+def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128, chunk:int=8, network=None,
                        output=None, # multi-class models: the class index whose logit each row explains
                       ) -> np.ndarray:
     "Per-row, per-model-input contributions to the logit: exact (linear), integrated gradients (networks), sampled Shapley (trees)."
@@ -112,9 +112,8 @@ def input_attributions(model, Xt:np.ndarray, baseline:np.ndarray, steps:int=128,
     out = []
     for i in range(0, len(Xt), chunk):
         block, kb = Xt[i:i + chunk], k[i:i + chunk]
-        rows = min(chunk, 1 << (len(block) - 1).bit_length())  # a power of two: one row costs one row, few shapes
-        padded = np.concatenate([block, np.repeat(baseline[None], rows - len(block), 0)])
-        kb = np.concatenate([kb, np.zeros(rows - len(kb), np.int32)])
+        padded = np.concatenate([block, np.repeat(baseline[None], chunk - len(block), 0)])  # one shape: a row's
+        kb = np.concatenate([kb, np.zeros(chunk - len(kb), np.int32)])  # reasons never depend on the rows sent with it
         ig = _integrated_gradients(params, rest, jnp.asarray(padded), jnp.asarray(baseline), jnp.asarray(kb),
                                    graphdef=graphdef, steps=steps)
         out.append(np.asarray(ig)[:len(block)])

@@ -342,7 +342,9 @@ def fit(model:nnx.Module, # an MLP, or an ensemble whose `members(X, key)` gives
 def _forward(params, rest, X, *, graphdef):
     return nnx.merge(graphdef, params, rest)(X)
 
-def predict(model:nnx.Module, X:np.ndarray, chunk:int=4096) -> np.ndarray:
+def predict(model:nnx.Module, X:np.ndarray,
+            chunk:int=256, # rows per compiled call, always padded to it: a row's output never depends on the others
+           ) -> np.ndarray:
     "The network's raw outputs (logits or values) for `X`, as a float32 NumPy array."
     graphdef, params, rest = nnx.split(model, nnx.Param, ...)
     X = np.asarray(X, np.float32)
