@@ -285,6 +285,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'lepton_nb.data._clip': ('data.html#_clip', 'lepton_nb/data.py'),
                                 'lepton_nb.data._coerce': ('data.html#_coerce', 'lepton_nb/data.py'),
                                 'lepton_nb.data._coerce_sql': ('data.html#_coerce_sql', 'lepton_nb/data.py'),
+                                'lepton_nb.data._columns': ('data.html#_columns', 'lepton_nb/data.py'),
                                 'lepton_nb.data._date_sql': ('data.html#_date_sql', 'lepton_nb/data.py'),
                                 'lepton_nb.data._declare': ('data.html#_declare', 'lepton_nb/data.py'),
                                 'lepton_nb.data._fetch': ('data.html#_fetch', 'lepton_nb/data.py'),

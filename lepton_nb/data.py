@@ -750,8 +750,14 @@ def _cell_limit(max_cells:int|None=None) -> int:
     return limit
 
 _UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12}
-_FIXED_WIDTH = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
-                "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN", "DATE", "TIMESTAMP", "TIME", "INTERVAL")
+_FIXED_WIDTH = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT",
+                "FLOAT", "DOUBLE", "DECIMAL", "BOOLEAN", "DATE", "TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "TIME",
+                "INTERVAL"}
+
+def _columns(wh:Warehouse, table:str) -> list[tuple[str, str]]:
+    "(name, DuckDB type without its precision) of each column of `table`: 'DECIMAL(9,2)' is 'DECIMAL', lists keep []."
+    return [(name, re.sub(r"\(\d+(,\s*\d+)?\)", "", str(kind)).upper())
+            for name, kind, *_ in wh.con.execute(f"describe {table}").fetchall()]
 
 def byte_count(amount:str) -> int:
     "An amount of memory written like '2GB', '512 MB' or '1.5GB' (powers of 1000), in bytes; a DataError otherwise."
@@ -763,8 +769,8 @@ def byte_count(amount:str) -> int:
 
 def table_bytes(wh:Warehouse, table:str) -> tuple[int, int]:
     "(rows, the bytes pandas needs for them, about): 8 a number, date or flag; a text's characters and 50 more."
-    described = wh.con.execute(f"describe {table}").fetchall()  # (name, type, ...)
-    text = [name for name, kind, *_ in described if not str(kind).upper().startswith(_FIXED_WIDTH)]
+    described = _columns(wh, table)
+    text = [name for name, kind in described if kind not in _FIXED_WIDTH]  # lists and structs too: as their text
     lengths = "".join(f", coalesce(sum(strlen({ident(c)}::varchar)), 0)" for c in text)
     rows, *chars = wh.con.execute(f"select count(*){lengths} from {table}").fetchone()
     return rows, rows * (8 * (len(described) - len(text)) + 50 * len(text)) + int(sum(chars))
@@ -776,7 +782,9 @@ def _sample(wh:Warehouse, table:str, budget:int, seed:int) -> str:
     if size <= budget: return f"select * from {table}"
     kept = max(rows * budget // size, 1)
     wh.sampled = {"rows": rows, "bytes": size, "budget": budget, "seed": seed}
-    return f"select * from {table} as t where hash(t, {int(seed)}) % {rows} < {kept}"
+    # every column by name (an alias could be a column's name); floats as float32: a sum's last bit may vary by thread
+    values = ", ".join(ident(c) + ("::real" if kind in ("FLOAT", "DOUBLE") else "") for c, kind in _columns(wh, table))
+    return f"select * from {table} where hash({values}, {int(seed)}) % {rows} < {kept}"
 
 def _fetch(wh:Warehouse, select:str, max_cells:int, budget:int|None=None, seed:int=0) -> pd.DataFrame:
     """One SELECT's result as a frame: materialised by DuckDB first (under its memory limit), refused over max_cells,
@@ -794,6 +802,9 @@ def _fetch(wh:Warehouse, select:str, max_cells:int, budget:int|None=None, seed:i
         whole = "select * from temp._lepton_result"
         df = wh.con.execute(whole if budget is None else _sample(wh, "temp._lepton_result", budget, seed)).df()
         if wh.sampled: wh.sampled["kept"] = len(df)
+        if wh.sampled and df.empty:
+            raise DataError(f"a memory budget of {budget:,} bytes keeps none of the query's {wh.sampled['rows']:,} rows "
+                            f"(about {wh.sampled['bytes']:,} bytes)", "raise data.memory_budget in the config")
         return df
     finally: wh.con.execute("drop table if exists temp._lepton_result")
 
