@@ -83,6 +83,7 @@ bench: $(STAMP)
 	@test -x .venv-recsys/bin/python || { $(PYTHON) -m venv .venv-recsys && \
 		.venv-recsys/bin/python -m pip install --quiet scikit-surprise==1.1.5 implicit==0.7.3; }
 	$(BIN)/python benchmarks/recsys.py
+	$(BIN)/python benchmarks/intervals.py
 	$(BIN)/python benchmarks/report.py
 	$(BIN)/python benchmarks/summary.py
 

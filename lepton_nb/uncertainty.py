@@ -61,7 +61,9 @@ def _groups(W, y, s, descending=False):
     order = np.argsort(-s if descending else s, kind="stable")
     ss = s[order]
     starts = np.r_[0, np.flatnonzero(np.diff(ss)) + 1]
-    Wo, pos = W[:, order], y[order] == 1
+    Wo, pos = np.take(W, order, axis=1), y[order] == 1  # C order (W[:, order] is not): rows sum as reduceat's would
+    if len(starts) == len(ss): return Wo * pos, Wo * ~pos  # no ties: each row is its own group (reduceat is slow)
+    if len(starts) == 1: return (Wo * pos).sum(axis=1, keepdims=True), (Wo * ~pos).sum(axis=1, keepdims=True)
     return np.add.reduceat(Wo * pos, starts, axis=1), np.add.reduceat(Wo * ~pos, starts, axis=1)
 
 def _auc(y, s, W):
