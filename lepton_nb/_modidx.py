@@ -328,6 +328,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                 'lepton_nb.data.leakage': ('data.html#leakage', 'lepton_nb/data.py'),
                                 'lepton_nb.data.literal': ('data.html#literal', 'lepton_nb/data.py'),
                                 'lepton_nb.data.mask': ('data.html#mask', 'lepton_nb/data.py'),
+                                'lepton_nb.data.memory_text': ('data.html#memory_text', 'lepton_nb/data.py'),
                                 'lepton_nb.data.parquet_chunks': ('data.html#parquet_chunks', 'lepton_nb/data.py'),
                                 'lepton_nb.data.profile': ('data.html#profile', 'lepton_nb/data.py'),
                                 'lepton_nb.data.read_dates': ('data.html#read_dates', 'lepton_nb/data.py'),

@@ -14,8 +14,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from .core import ConfigError, DataError
-from .data import (CleaningStep, Source, Warehouse, byte_count, clean, integrate, join_coverage, resolve_source,
-                   select_statement)
+from .data import (CleaningStep, Source, Warehouse, byte_count, clean, integrate, join_coverage, memory_text,
+                   resolve_source, select_statement)
 from .datasets import DATASETS, dataset_info
 
 # %% auto #0
@@ -269,8 +269,8 @@ def _no_infinities(frame:pd.DataFrame) -> None:
 
 def _over_budget(sampled:dict, solution:str):
     "The DataError for a table over its memory budget whose rows cannot be sampled one by one."
-    raise DataError(f"the modelling table is about {sampled['bytes'] / 1e9:,.2f} GB ({sampled['rows']:,} rows), over "
-                    f"data.memory_budget ({sampled['budget'] / 1e9:,.2f} GB); a {solution.replace('_', ' ')} cannot "
+    raise DataError(f"the modelling table is about {memory_text(sampled['bytes'])} ({sampled['rows']:,} rows), over "
+                    f"data.memory_budget ({memory_text(sampled['budget'])}); a {solution.replace('_', ' ')} cannot "
                     "be modelled on a sample of rows (it would cut series or baskets apart)",
                     "raise data.memory_budget, or narrow the query (fewer series, products or periods)")
 

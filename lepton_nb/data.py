@@ -19,8 +19,8 @@ from .render import number, value_range
 __all__ = ['FORMATS', 'ACTIONS', 'MISSING_MARKERS', 'MODEL_TEXT', 'ident', 'literal', 'sql_expression', 'select_statement',
            'Source', 'file_sha256', 'data_roots', 'resolve_source', 'Warehouse', 'parquet_chunks', 'frame_sha256',
            'DateFormat', 'date_formats', 'day_month_order', 'settled_order', 'read_dates', 'Dedup', 'CleaningStep',
-           'clean', 'check_keys', 'canonical_order', 'byte_count', 'table_bytes', 'integrate', 'join_coverage',
-           'is_free_text', 'detect_pii', 'mask', 'leakage', 'Profile', 'profile']
+           'clean', 'check_keys', 'canonical_order', 'byte_count', 'memory_text', 'table_bytes', 'integrate',
+           'join_coverage', 'is_free_text', 'detect_pii', 'mask', 'leakage', 'Profile', 'profile']
 
 # %% ../nbs/02_data.ipynb #4030d1ba
 def ident(name:str) -> str:
@@ -766,6 +766,11 @@ def byte_count(amount:str) -> int:
         raise DataError(f"the memory budget {str(amount)[:40]!r} is not an amount of memory",
                         "write a positive number followed by KB, MB, GB or TB, e.g. 2GB")
     return int(float(m[1]) * _UNITS[m[2].upper()])
+
+def memory_text(size:int) -> str:
+    "An amount of memory in words: '2.4 GB', '500 MB', '350 KB'."
+    if size >= 1e9: return f"{size / 1e9:,.1f} GB"
+    return f"{size / 1e6:,.0f} MB" if size >= 1e6 else f"{size / 1e3:,.0f} KB"
 
 def table_bytes(wh:Warehouse, table:str) -> tuple[int, int]:
     "(rows, the bytes pandas needs for them, about): 8 a number, date or flag; a text's characters and 50 more."

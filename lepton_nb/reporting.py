@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from .config import ClientConfig, ClientData, LoadedConfig, check_config, load_client_data, read_config
 from .core import ConfigError, DataError
-from .data import Profile, detect_pii, profile
+from .data import Profile, detect_pii, memory_text, profile
 from .evaluate import drivers_figure
 from .explain import attribution_method
 from .records import environment, jsonable, record
@@ -28,9 +28,8 @@ __all__ = ['REFERENCE', 'MODEL_NAMES', 'Probability', 'ColumnName', 'Word', 'sam
 # %% ../nbs/18_reporting.ipynb #75a97740
 def sampled_note(sampled:dict) -> str:
     "What a report says when the modelling table was over the memory budget and a sample of it was modelled."
-    gb = lambda b: f"{b / 1e9:,.1f} GB" if b >= 1e9 else f"{b / 1e6:,.0f} MB"
-    return (f"**A sample.** The query gives {sampled['rows']:,} rows, about {gb(sampled['bytes'])} in memory: over this "
-            f"project's memory budget of {gb(sampled['budget'])}. Everything below — training, the choice of model and "
+    return (f"**A sample.** The query gives {sampled['rows']:,} rows, about {memory_text(sampled['bytes'])} in memory: "
+            f"over this project's memory budget of {memory_text(sampled['budget'])}. Everything below — training, the choice of model and "
             f"the held-out figures — uses a random {sampled['kept']:,} of them, the same rows in every run (chosen by "
             "the seed); the share of keys each table contributes is not measured on a sample. Raise "
             "`data.memory_budget` in the config to model more rows.")

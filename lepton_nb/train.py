@@ -191,8 +191,7 @@ def _train_epoch(params, opt_state, key, rest, X, y, w, n, valid, l2, *, graphde
     return params, opt_state, next_key, train_loss, jnp.stack([valid_loss, valid_metric(kind, out, yv, real)])
 
 @functools.partial(jax.jit, static_argnames=("tx",))
-def _start(params, learning_rate, weight_decay, seed, *, tx):
-    "The optimiser's first state (its learning rate and weight decay set) and the shuffles' key, in one compiled call."
+def _start(params, learning_rate, weight_decay, seed, *, tx):  # `start_training`, compiled
     state = tx.init(ravel_pytree(params)[0])
     state.hyperparams["learning_rate"] = learning_rate
     if weight_decay is not None and "weight_decay" in state.hyperparams:
